@@ -1,0 +1,36 @@
+import { CoreError } from "../errors.js";
+import { matmul } from "../kernels/matmul.js";
+import { shapeText, transpose } from "../tensor.js";
+import type { OpDef } from "./types.js";
+
+export const linalgOps: readonly OpDef[] = [
+  {
+    name: "matmul",
+    category: "linear-algebra",
+    description: "A·B (matrix product)",
+    operands: ["A", "B"],
+    attrs: {},
+    shape: ([a, b]) => {
+      if (a.cols !== b.rows) {
+        throw new CoreError(
+          "shape",
+          `matrix product ${shapeText(a)} · ${shapeText(b)}: the left operand has ${a.cols} columns but the right one has ${b.rows} rows`,
+        );
+      }
+      return { rows: a.rows, cols: b.cols };
+    },
+    forward: ([a, b]) => matmul(a, b),
+    // C = AB: dA = G·Bᵀ, dB = Aᵀ·G.
+    backward: (g, [a, b]) => [matmul(g, transpose(b)), matmul(transpose(a), g)],
+  },
+  {
+    name: "transpose",
+    category: "linear-algebra",
+    description: "Xᵀ",
+    operands: ["X"],
+    attrs: {},
+    shape: ([x]) => ({ rows: x.cols, cols: x.rows }),
+    forward: ([x]) => transpose(x),
+    backward: (g) => [transpose(g)],
+  },
+];

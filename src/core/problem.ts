@@ -1,0 +1,33 @@
+import { evaluate, gradients } from "./autodiff.js";
+import type { Graph } from "./graph.js";
+import type { Tensor } from "./tensor.js";
+
+/**
+ * What every front end (layer stack, expression, explicit graph) compiles to: one graph, the values of its
+ * leaves, and the scalar node being differentiated. Explanations, checks, training and grading work on this.
+ */
+export interface CompiledProblem {
+  readonly graph: Graph;
+  readonly feeds: ReadonlyMap<string, Tensor>;
+  readonly output: number;
+  /** Leaf names of the parameters, in the order the request gave them. */
+  readonly parameters: readonly string[];
+}
+
+export interface Solution {
+  readonly values: readonly Tensor[];
+  readonly grads: readonly (Tensor | null)[];
+}
+
+/** One forward and one reverse pass. */
+export function solve(problem: CompiledProblem, feeds = problem.feeds): Solution {
+  const values = evaluate(problem.graph, feeds);
+  return { values, grads: gradients(problem.graph, values, problem.output) };
+}
+
+/** A leaf's index by name. */
+export function leafIndex(graph: Graph, name: string): number {
+  const node = graph.nodes.find((n) => n.kind !== "op" && n.name === name);
+  if (!node) throw new RangeError(`no leaf named ${name}`);
+  return node.index;
+}
