@@ -1,6 +1,6 @@
 import { evaluate, gradients } from "./autodiff.js";
 import type { Graph } from "./graph.js";
-import type { Tensor } from "./tensor.js";
+import { type Tensor, zeros } from "./tensor.js";
 
 /**
  * What every front end (layer stack, expression, explicit graph) compiles to: one graph, the values of its
@@ -30,4 +30,11 @@ export function leafIndex(graph: Graph, name: string): number {
   const node = graph.nodes.find((n) => n.kind !== "op" && n.name === name);
   if (!node) throw new RangeError(`no leaf named ${name}`);
   return node.index;
+}
+
+/** d(output)/d(leaf), zero where the output does not depend on it. */
+export function leafGradient(problem: CompiledProblem, solution: Solution, name: string): Tensor {
+  const index = leafIndex(problem.graph, name);
+  const { shape } = problem.graph.nodes[index];
+  return solution.grads[index] ?? zeros(shape.rows, shape.cols);
 }

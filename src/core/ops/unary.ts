@@ -69,7 +69,7 @@ export const unaryOps: readonly OpDef[] = [
     name: "relu",
     category: "activation",
     description: "max(0, x)",
-    f: (x) => (x > 0 ? x : 0),
+    f: (x) => Math.max(x, 0),
     df: (x) => (x > 0 ? 1 : 0),
   }),
   unary({

@@ -1,0 +1,149 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { CoreError, type CoreErrorKind } from "../core/errors.js";
+import { MalformedJson } from "./json.js";
+
+/** One thing wrong with a request: where (a JSON pointer into the body, or a place in expression text) and what. */
+export interface ProblemItem {
+  readonly path?: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly message: string;
+}
+
+/** An RFC 9457 problem details body. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly instance?: string;
+  readonly errors: readonly ProblemItem[];
+}
+
+/** The problem types, each with its status and title; `type` is their URN (documented in the README). */
+export const problemTypes = {
+  "invalid-request": { status: 400, title: "The request does not match the schema" },
+  "malformed-json": { status: 400, title: "The body is not valid JSON" },
+  "unknown-name": { status: 400, title: "The request names something gradserve does not know" },
+  "not-found": { status: 404, title: "No such route" },
+  "method-not-allowed": { status: 405, title: "Method not allowed" },
+  "body-too-large": { status: 413, title: "The body is larger than the configured limit" },
+  "unsupported-media-type": { status: 415, title: "Send the body as application/json" },
+  "shape-mismatch": { status: 422, title: "Shapes that cannot be combined" },
+  "domain-error": { status: 422, title: "A value outside an operation's domain" },
+  "non-finite": { status: 422, title: "The computation overflowed float64" },
+  internal: { status: 500, title: "Internal error" },
+} as const;
+
+export type ProblemType = keyof typeof problemTypes;
+
+export function problem(type: ProblemType, detail: string, errors: readonly ProblemItem[] = []): Problem {
+  const { status, title } = problemTypes[type];
+  return { type: `urn:gradserve:problem:${type}`, title, status, detail, errors };
+}
+
+export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
+  return reply
+    .code(p.status)
+    .type("application/problem+json")
+    .send({ ...p, instance: reply.request.url });
+}
+
+/** RFC 6901: the path of a value inside the body, "/network/layers/1/weight". */
+export function pointer(path: readonly PropertyKey[]): string {
+  return path.map((p) => `/${String(p).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+}
+
+const coreProblem: Record<CoreErrorKind, ProblemType> = {
+  shape: "shape-mismatch",
+  domain: "domain-error",
+  unknown: "unknown-name",
+  "non-finite": "non-finite",
+};
+
+export function fromCoreError(e: CoreError): Problem {
+  const item: ProblemItem = {
+    ...(e.origin?.path ? { path: pointer(e.origin.path) } : {}),
+    ...(e.origin?.position ?? {}),
+    message: e.message,
+  };
+  return problem(coreProblem[e.kind], e.message, [item]);
+}
+
+interface ZodIssueLike {
+  readonly code?: string;
+  readonly path?: readonly PropertyKey[];
+  readonly message: string;
+  readonly errors?: readonly (readonly ZodIssueLike[])[];
+}
+
+/**
+ * A failed union reports every alternative; the client wants the one it was trying to write. That is the
+ * alternative that got deepest into the value (then the one with the fewest complaints); when none got past
+ * the top, the alternatives that at least had the right type; otherwise the union's own message.
+ */
+function flattenIssue(issue: ZodIssueLike, base: readonly PropertyKey[]): { path: string; message: string }[] {
+  const here = [...base, ...(issue.path ?? [])];
+  if (issue.code === "invalid_union" && issue.errors && issue.errors.length > 0) {
+    const depth = (branch: readonly ZodIssueLike[]) => Math.max(...branch.map((i) => i.path?.length ?? 0));
+    const deepest = Math.max(...issue.errors.map(depth));
+    let candidates = issue.errors.filter((b) => depth(b) === deepest);
+    if (deepest === 0) candidates = candidates.filter((b) => b.some((i) => i.code !== "invalid_type"));
+    if (candidates.length > 0) {
+      const best = candidates.reduce((a, b) => (b.length < a.length ? b : a));
+      return best.flatMap((i) => flattenIssue(i, here));
+    }
+  }
+  return [{ path: pointer(here), message: issue.message }];
+}
+
+function validationProblem(error: FastifyError): Problem {
+  const context = error.validationContext ?? "body";
+  const items = (error.validation ?? []).flatMap((v) => {
+    const base = v.instancePath
+      .split("/")
+      .slice(1)
+      .filter((s) => s !== "");
+    const params = v.params as Partial<ZodIssueLike>;
+    return flattenIssue({ code: v.keyword, message: v.message ?? "invalid", errors: params.errors }, base);
+  });
+  const first = items[0];
+  const where = first?.path ? ` at ${first.path}` : "";
+  const more = items.length > 1 ? ` (and ${items.length - 1} more)` : "";
+  return problem("invalid-request", `Invalid ${context}${where}: ${first?.message ?? "invalid"}${more}`, items);
+}
+
+/** Turns every error into problem+json; a client sees a 5xx only for a fault of ours, never with a stack trace. */
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof CoreError) return sendProblem(reply, fromCoreError(error));
+    if (error instanceof MalformedJson)
+      return sendProblem(reply, problem("malformed-json", error.message, [error.item]));
+    if (error.validation) return sendProblem(reply, validationProblem(error));
+    switch (error.code) {
+      case "FST_ERR_CTP_BODY_TOO_LARGE":
+        return sendProblem(
+          reply,
+          problem(
+            "body-too-large",
+            `The body exceeds the limit of ${request.routeOptions.bodyLimit} bytes (BODY_LIMIT)`,
+          ),
+        );
+      case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+        return sendProblem(
+          reply,
+          problem("unsupported-media-type", `Content-Type ${request.headers["content-type"]} is not supported`),
+        );
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return sendProblem(reply, { ...problem("invalid-request", error.message), status, title: "Bad request" });
+    }
+    request.log.error({ err: error }, "unhandled error");
+    return sendProblem(reply, problem("internal", "An internal error occurred; it has been logged"));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem("not-found", `No route ${request.method} ${request.url}; see /docs`)),
+  );
+}

@@ -1,0 +1,47 @@
+import { randomUUID } from "node:crypto";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { installJsonParser } from "./api/json.js";
+import { openapiOptions } from "./api/openapi.js";
+import { installProblemHandlers } from "./api/problems.js";
+import { gradientsRoute } from "./api/routes/gradients.js";
+import { healthRoute } from "./api/routes/health.js";
+
+export interface AppOptions {
+  readonly logger?: FastifyServerOptions["logger"];
+  /** Largest accepted request body, in bytes. */
+  readonly bodyLimit?: number;
+}
+
+/** 16 MiB: room for an MNIST-sized network with a batch of data, far above any homework problem. */
+export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+
+/** Builds the whole service without listening, so that tests and the OpenAPI writer use the real thing. */
+export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    requestIdHeader: "x-request-id",
+    genReqId: () => randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  // Responses are built by our own code from finite float64 values, so they are stringified as they are;
+  // the response schemas document them and the tests check responses against them.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  installProblemHandlers(app);
+  installJsonParser(app);
+
+  await app.register(swagger, openapiOptions);
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoute);
+  await app.register(gradientsRoute);
+  return app;
+}

@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { DEFAULT_BODY_LIMIT } from "./app.js";
+
+const Port = z.coerce.number().int().min(0).max(65535);
+
+export const ConfigSchema = z.object({
+  PORT: Port.default(3000).describe("TCP port to listen on"),
+  HOST: z
+    .string()
+    .min(1)
+    .default("127.0.0.1")
+    .describe("Address to bind; 0.0.0.0 to accept connections from other hosts"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_FORMAT: z.enum(["json", "pretty"]).default("json").describe("pretty prints human-readable lines (development)"),
+  BODY_LIMIT: z.coerce.number().int().positive().default(DEFAULT_BODY_LIMIT).describe("Largest request body, in bytes"),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Reads the configuration from the environment; a bad value is a list of messages, one per variable. */
+export function readConfig(env: NodeJS.ProcessEnv): { config: Config } | { errors: string[] } {
+  const parsed = ConfigSchema.safeParse(env);
+  if (parsed.success) return { config: parsed.data };
+  return {
+    errors: parsed.error.issues.map(
+      (i) => `${i.path.join(".")}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`,
+    ),
+  };
+}
