@@ -23,7 +23,7 @@ const ActivationObject = z.discriminatedUnion(
     const op = registry.get(name);
     const params = Object.entries(op?.attrs ?? {}).filter(([, spec]) => spec.type === "number");
     return z.strictObject({
-      type: z.literal(name),
+      type: z.literal(name).describe(`The activation: ${name}`),
       ...Object.fromEntries(
         params.map(([key, spec]) => [
           key,
@@ -43,12 +43,17 @@ export const Reduction = z
   .enum(["sum", "mean"])
   .describe("sum adds the per-entry (per-sample for cross_entropy) losses; mean divides by their count");
 
-const LossName = z.enum(lossNames, { error: listed("loss", lossNames) });
+const lossName = () => z.enum(lossNames, { error: listed("loss", lossNames) });
 
-export const Loss = z.union([LossName, z.strictObject({ type: LossName, reduction: Reduction.optional() })]).meta({
-  description:
-    "A loss name or {type, reduction}. Defaults: sse (alias l2) sums, mse averages, bce, bce_with_logits and cross_entropy average as PyTorch does. cross_entropy and bce_with_logits take the last layer's output as logits.",
-});
+export const Loss = z
+  .union([
+    lossName(),
+    z.strictObject({ type: lossName().describe("The loss function"), reduction: Reduction.optional() }),
+  ])
+  .meta({
+    description:
+      "A loss name or {type, reduction}. Defaults: sse (alias l2) sums, mse averages, bce, bce_with_logits and cross_entropy average as PyTorch does. cross_entropy and bce_with_logits take the last layer's output as logits.",
+  });
 
 const LayerName = z
   .string()
@@ -77,7 +82,10 @@ export const Layout = z
 export const Network = z
   .strictObject({
     layout: Layout.optional(),
-    layers: z.array(Layer).min(1, "a network needs at least one layer"),
+    layers: z
+      .array(Layer)
+      .min(1, "a network needs at least one layer")
+      .describe("The layers from input to output; each computes act(W·a + b) of the previous layer's output a"),
     loss: Loss,
     regularization: z
       .strictObject({
