@@ -33,10 +33,13 @@ describe("the README's curl examples, against a live server", () => {
     expect(examples.length).toBeGreaterThanOrEqual(4);
   });
 
-  it.each(examples.map((e, i) => [i + 1, e] as const))("example %i prints what the README shows", async (_i, example) => {
-    const command = example.command.replaceAll("http://localhost:3000", origin);
-    expect(command).not.toBe(example.command);
-    const { stdout } = await run("sh", ["-c", command]);
-    expect(JSON.parse(stdout)).toEqual(example.expected);
-  });
+  it.each(examples.map((e, i) => [i + 1, e] as const))(
+    "example %i prints what the README shows",
+    async (_i, example) => {
+      const command = example.command.replaceAll("http://localhost:3000", origin);
+      expect(command).not.toBe(example.command);
+      const { stdout } = await run("sh", ["-c", command]);
+      expect(JSON.parse(stdout)).toEqual(example.expected);
+    },
+  );
 });

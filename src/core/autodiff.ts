@@ -41,12 +41,29 @@ function feed(node: GraphNode, feeds: Feeds): Tensor {
   return value;
 }
 
+/** Which nodes depend on at least one of the given leaves (all leaves when none are given). */
+function dependsOn(graph: Graph, wrt: ReadonlySet<string> | undefined): boolean[] {
+  const live: boolean[] = new Array(graph.nodes.length);
+  for (const node of graph.nodes) {
+    live[node.index] = node.kind === "op" ? node.inputs.some((k) => live[k]) : !wrt || wrt.has(node.name);
+  }
+  return live;
+}
+
 /**
- * The reverse pass: d(output)/d(node) for every node, null where the output does not depend on it.
+ * The reverse pass: d(output)/d(node) for every node that depends on a leaf in `wrt` (every leaf by
+ * default), null for the others and where the output does not depend on the node. Literal constants,
+ * targets and the like are thus never differentiated, which saves work and keeps partials such as
+ * d(a^b)/db = a^b·ln a from being formed where they are not real.
  * One loop from the output down to the leaves, so depth is bounded by memory, not by the call stack;
  * a node used several times sums the gradients of all its uses.
  */
-export function gradients(graph: Graph, values: readonly Tensor[], output: number): (Tensor | null)[] {
+export function gradients(
+  graph: Graph,
+  values: readonly Tensor[],
+  output: number,
+  wrt?: ReadonlySet<string>,
+): (Tensor | null)[] {
   const out = graph.nodes[output];
   if (!out) throw new RangeError(`no node ${output}`);
   if (!isScalar(out.shape)) {
@@ -60,7 +77,8 @@ export function gradients(graph: Graph, values: readonly Tensor[], output: numbe
   // A gradient handed over by a backward may be shared with another operand (add passes g to both),
   // so it is copied before the first in-place accumulation.
   const owned: boolean[] = new Array(graph.nodes.length).fill(false);
-  grads[output] = { rows: 1, cols: 1, data: Float64Array.of(1) };
+  const live = dependsOn(graph, wrt);
+  if (live[output]) grads[output] = { rows: 1, cols: 1, data: Float64Array.of(1) };
   for (let i = output; i >= 0; i--) {
     const node = graph.nodes[i];
     const g = grads[i];
@@ -74,13 +92,14 @@ export function gradients(graph: Graph, values: readonly Tensor[], output: numbe
         node.inputs.map((k) => values[k]),
         values[i],
         node.attrs,
+        node.inputs.map((k) => live[k]),
       );
     } catch (e) {
       throw locate(e, node.name, node.origin);
     }
     node.inputs.forEach((k, position) => {
       const p = partials[position];
-      if (!p) return;
+      if (!p || !live[k]) return;
       const target = graph.nodes[k];
       assertFinite(p, target, `the gradient of '${target.name}' (through ${node.op.name} in ${node.name})`);
       const acc = grads[k];

@@ -12,6 +12,8 @@ export interface CompiledProblem {
   readonly output: number;
   /** Leaf names of the parameters, in the order the request gave them. */
   readonly parameters: readonly string[];
+  /** The leaves whose gradients are wanted: the parameters, and for a network its input as well. */
+  readonly differentiate: ReadonlySet<string>;
 }
 
 export interface Solution {
@@ -22,7 +24,7 @@ export interface Solution {
 /** One forward and one reverse pass. */
 export function solve(problem: CompiledProblem, feeds = problem.feeds): Solution {
   const values = evaluate(problem.graph, feeds);
-  return { values, grads: gradients(problem.graph, values, problem.output) };
+  return { values, grads: gradients(problem.graph, values, problem.output, problem.differentiate) };
 }
 
 /** A leaf's index by name. */

@@ -119,8 +119,9 @@ export function compileNetwork(spec: NetworkSpec): CompiledNetwork {
     origin: { path: ["target"] },
   });
 
+  const differentiate = new Set([...parameters, "input"]);
   if (spec.l2 === undefined) {
-    return { graph: b.build(), feeds, output: dataLoss, parameters, layers, input, dataLoss };
+    return { graph: b.build(), feeds, output: dataLoss, parameters, differentiate, layers, input, dataLoss };
   }
   const sums = layers.map((l) =>
     b.apply("sum", [b.apply("mul", [l.weight, l.weight], { name: `${l.name}.weight²` })], {
@@ -131,7 +132,7 @@ export function compileNetwork(spec: NetworkSpec): CompiledNetwork {
   const lambda = leaf("constant", "l2", scalar(spec.l2), ["network", "regularization", "l2"]);
   const penalty = b.apply("mul", [lambda, total], { name: "penalty" });
   const loss = b.apply("add", [dataLoss, penalty], { name: "total loss" });
-  return { graph: b.build(), feeds, output: loss, parameters, layers, input, dataLoss, penalty };
+  return { graph: b.build(), feeds, output: loss, parameters, differentiate, layers, input, dataLoss, penalty };
 }
 
 /** Ops that act along the class axis (softmax, cross_entropy) are told by the layout which axis that is. */

@@ -72,6 +72,33 @@ export const elementwiseOps: readonly OpDef[] = [
       ),
     ],
   ),
+  binary(
+    "pow",
+    "a^b (elementwise power)",
+    ([a, b]) => zipBroadcast(a, b, Math.pow),
+    // d(a^b)/da = b·a^(b-1); d(a^b)/db = a^b·ln a, which is only real for a > 0, so it is formed only when b
+    // needs a gradient (an exponent that is a parameter), never for a literal exponent such as x^2.
+    (g, [a, b], out, _attrs, needs) => [
+      unbroadcast(
+        zipBroadcast(
+          zipBroadcast(g, b, (gi, y) => gi * y),
+          zipBroadcast(a, b, (x, y) => x ** (y - 1)),
+          (gy, p) => gy * p,
+        ),
+        a,
+      ),
+      needs[1]
+        ? unbroadcast(
+            zipBroadcast(
+              zipBroadcast(g, out, (gi, o) => gi * o),
+              a,
+              (go, x) => go * Math.log(x),
+            ),
+            b,
+          )
+        : null,
+    ],
+  ),
   {
     name: "neg",
     category: "arithmetic",

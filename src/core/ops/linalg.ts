@@ -21,7 +21,10 @@ export const linalgOps: readonly OpDef[] = [
     },
     forward: ([a, b]) => matmul(a, b),
     // C = AB: dA = G·Bᵀ, dB = Aᵀ·G.
-    backward: (g, [a, b]) => [matmul(g, transpose(b)), matmul(transpose(a), g)],
+    backward: (g, [a, b], _out, _attrs, needs) => [
+      needs[0] ? matmul(g, transpose(b)) : null,
+      needs[1] ? matmul(transpose(a), g) : null,
+    ],
   },
   {
     name: "transpose",

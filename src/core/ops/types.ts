@@ -34,12 +34,16 @@ export interface OpDef {
   readonly attrs: Readonly<Record<string, AttrSpec>>;
   readonly shape: (inputs: readonly Shape[], attrs: Attrs) => Shape;
   readonly forward: (inputs: readonly Tensor[], attrs: Attrs) => Tensor;
-  /** Given dL/d(output), returns dL/d(operand) for each operand; null where no gradient flows (class indices). */
+  /**
+   * Given dL/d(output), returns dL/d(operand) for each operand; null where no gradient flows (class indices).
+   * `needs` says which operands want a gradient at all, so that an op may skip costly partials nobody reads.
+   */
   readonly backward: (
     grad: Tensor,
     inputs: readonly Tensor[],
     output: Tensor,
     attrs: Attrs,
+    needs: readonly boolean[],
   ) => readonly (Tensor | null)[];
 }
 
