@@ -41,20 +41,22 @@ function feed(node: GraphNode, feeds: Feeds): Tensor {
   return value;
 }
 
-/** Which nodes depend on at least one of the given leaves (all leaves when none are given). */
-function dependsOn(graph: Graph, wrt: ReadonlySet<string> | undefined): boolean[] {
+/** Which nodes are in `wrt` or depend on one that is (with no `wrt`, every node that depends on a leaf). */
+function dependsOn(graph: Graph, wrt: ReadonlySet<number> | undefined): boolean[] {
   const live: boolean[] = new Array(graph.nodes.length);
   for (const node of graph.nodes) {
-    live[node.index] = node.kind === "op" ? node.inputs.some((k) => live[k]) : !wrt || wrt.has(node.name);
+    const seed = wrt ? wrt.has(node.index) : node.kind !== "op";
+    live[node.index] = seed || (node.kind === "op" && node.inputs.some((k) => live[k]));
   }
   return live;
 }
 
 /**
- * The reverse pass: d(output)/d(node) for every node that depends on a leaf in `wrt` (every leaf by
- * default), null for the others and where the output does not depend on the node. Literal constants,
- * targets and the like are thus never differentiated, which saves work and keeps partials such as
- * d(a^b)/db = a^b·ln a from being formed where they are not real.
+ * The reverse pass: d(output)/d(node) for every node in `wrt` or depending on one (without `wrt`, on any
+ * leaf, constants included), null for the others and where the output does not depend on the node.
+ * Passing the parameters as `wrt` (as solve() does) keeps literal constants and targets from being
+ * differentiated, which saves work and keeps partials such as d(a^b)/db = a^b·ln a from being formed
+ * where they are not real.
  * One loop from the output down to the leaves, so depth is bounded by memory, not by the call stack;
  * a node used several times sums the gradients of all its uses.
  */
@@ -62,7 +64,7 @@ export function gradients(
   graph: Graph,
   values: readonly Tensor[],
   output: number,
-  wrt?: ReadonlySet<string>,
+  wrt?: ReadonlySet<number>,
 ): (Tensor | null)[] {
   const out = graph.nodes[output];
   if (!out) throw new RangeError(`no node ${output}`);

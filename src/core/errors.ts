@@ -8,12 +8,16 @@ export interface Origin {
 }
 
 export type CoreErrorKind =
+  /** Expression text that does not parse. */
+  | "syntax"
   /** Operand shapes that an op cannot combine. */
   | "shape"
   /** A value outside an op's domain (bce on a probability above 1, a class index out of range). */
   | "domain"
   /** An op, attribute or name the core does not know. */
   | "unknown"
+  /** A graph that is not a computation: a cycle, an id used twice. */
+  | "structure"
   /** A forward value or gradient that overflowed to ±Infinity or became NaN. */
   | "non-finite";
 

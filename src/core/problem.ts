@@ -12,8 +12,11 @@ export interface CompiledProblem {
   readonly output: number;
   /** Leaf names of the parameters, in the order the request gave them. */
   readonly parameters: readonly string[];
-  /** The leaves whose gradients are wanted: the parameters, and for a network its input as well. */
-  readonly differentiate: ReadonlySet<string>;
+  /**
+   * The nodes whose gradients are wanted: the parameters, and whatever else a front end reports (a network's
+   * input, an expression's named values). Nodes that depend on none of them are not differentiated.
+   */
+  readonly differentiate: ReadonlySet<number>;
 }
 
 export interface Solution {

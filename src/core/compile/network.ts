@@ -1,9 +1,8 @@
-import { CoreError, type Origin } from "../errors.js";
-import { GraphBuilder } from "../graph.js";
-import { registry } from "../ops/registry.js";
-import { classAxisAttr } from "../ops/softmax.js";
+import { CoreError } from "../errors.js";
 import type { CompiledProblem } from "../problem.js";
 import { scalar, shapeText, type Tensor } from "../tensor.js";
+import { hasClassAxis } from "./axis.js";
+import { ProblemBuilder } from "./builder.js";
 
 /** Samples as columns (z = W·X + b, the homework's P = WX) or as rows (z = X·W + b, PyTorch's layout). */
 export type Layout = "columns" | "rows";
@@ -54,17 +53,12 @@ export const unitAxis = (layout: Layout): 0 | 1 => (layout === "columns" ? 0 : 1
  * terms ("layer2: weight is 3×4 but its input has 5 rows") before the generic op rules would fire.
  */
 export function compileNetwork(spec: NetworkSpec): CompiledNetwork {
-  const b = new GraphBuilder();
-  const feeds = new Map<string, Tensor>();
-  const parameters: string[] = [];
+  if (spec.layers.length === 0) throw new CoreError("shape", "a network needs at least one layer", { path: ["network", "layers"] });
+  const p = new ProblemBuilder();
+  const b = p.graph;
   const columns = spec.layout === "columns";
-  const leaf = (kind: "parameter" | "constant", name: string, value: Tensor, path: Origin["path"]) => {
-    feeds.set(name, value);
-    if (kind === "parameter") parameters.push(name);
-    return kind === "parameter" ? b.parameter(name, value, { path }) : b.constant(name, value, { path });
-  };
 
-  const input = leaf("constant", "input", spec.input, ["input"]);
+  const input = p.constant("input", spec.input, { path: ["input"] });
   let current = input;
   let currentText = "the input";
   const layers: CompiledLayer[] = [];
@@ -82,7 +76,7 @@ export function compileNetwork(spec: NetworkSpec): CompiledNetwork {
       );
     }
     const units = columns ? w.rows : w.cols;
-    const weight = leaf("parameter", weightName(layer.name), w, [...path, "weight"]);
+    const weight = p.parameter(weightName(layer.name), w, { path: [...path, "weight"] });
     let z = columns
       ? b.apply("matmul", [weight, current], { name: `${layer.name}.W·x`, origin: { path: [...path, "weight"] } })
       : b.apply("matmul", [current, weight], { name: `${layer.name}.x·W`, origin: { path: [...path, "weight"] } });
@@ -96,13 +90,12 @@ export function compileNetwork(spec: NetworkSpec): CompiledNetwork {
           { path: [...path, "bias"] },
         );
       }
-      bias = leaf("parameter", biasName(layer.name), layer.bias, [...path, "bias"]);
+      bias = p.parameter(biasName(layer.name), layer.bias, { path: [...path, "bias"] });
       z = b.apply("add", [z, bias], { name: `${layer.name}.z`, origin: { path: [...path, "bias"] } });
     }
-    const activationAttrs = axisFor(layer.activation, spec.layout, layer.activationAttrs);
     const a = b.apply(layer.activation, [z], {
       name: `${layer.name}.a`,
-      attrs: activationAttrs,
+      attrs: axisFor(layer.activation, spec.layout, layer.activationAttrs),
       origin: { path: [...path, "activation"] },
     });
     layers.push({ name: layer.name, weight, bias, preActivation: z, activation: a });
@@ -110,7 +103,7 @@ export function compileNetwork(spec: NetworkSpec): CompiledNetwork {
     currentText = `the output of ${layer.name}`;
   });
 
-  const target = leaf("constant", "target", spec.target, ["target"]);
+  const target = p.constant("target", spec.target, { path: ["target"] });
   const lossAttrs: Record<string, unknown> = { ...axisFor(spec.loss, spec.layout) };
   if (spec.reduction) lossAttrs.reduction = spec.reduction;
   const dataLoss = b.apply(spec.loss, [target, current], {
@@ -119,23 +112,20 @@ export function compileNetwork(spec: NetworkSpec): CompiledNetwork {
     origin: { path: ["target"] },
   });
 
-  const differentiate = new Set([...parameters, "input"]);
-  if (spec.l2 === undefined) {
-    return { graph: b.build(), feeds, output: dataLoss, parameters, differentiate, layers, input, dataLoss };
-  }
+  if (spec.l2 === undefined) return { ...p.finish(dataLoss, [input]), layers, input, dataLoss };
   const sums = layers.map((l) =>
     b.apply("sum", [b.apply("mul", [l.weight, l.weight], { name: `${l.name}.weight²` })], {
       name: `Σ ${l.name}.weight²`,
     }),
   );
   const total = sums.reduce((acc, s) => b.apply("add", [acc, s], { name: "Σ weight²" }));
-  const lambda = leaf("constant", "l2", scalar(spec.l2), ["network", "regularization", "l2"]);
+  const lambda = p.constant("l2", scalar(spec.l2), { path: ["network", "regularization", "l2"] });
   const penalty = b.apply("mul", [lambda, total], { name: "penalty" });
   const loss = b.apply("add", [dataLoss, penalty], { name: "total loss" });
-  return { graph: b.build(), feeds, output: loss, parameters, differentiate, layers, input, dataLoss, penalty };
+  return { ...p.finish(loss, [input]), layers, input, dataLoss, penalty };
 }
 
 /** Ops that act along the class axis (softmax, cross_entropy) are told by the layout which axis that is. */
 function axisFor(op: string, layout: Layout, attrs: Readonly<Record<string, number>> = {}): Record<string, unknown> {
-  return registry.get(op)?.attrs.axis === classAxisAttr ? { ...attrs, axis: unitAxis(layout) } : attrs;
+  return hasClassAxis(op) ? { ...attrs, axis: unitAxis(layout) } : attrs;
 }

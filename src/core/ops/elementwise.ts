@@ -76,14 +76,15 @@ export const elementwiseOps: readonly OpDef[] = [
     "pow",
     "a^b (elementwise power)",
     ([a, b]) => zipBroadcast(a, b, Math.pow),
-    // d(a^b)/da = b·a^(b-1); d(a^b)/db = a^b·ln a, which is only real for a > 0, so it is formed only when b
-    // needs a gradient (an exponent that is a parameter), never for a literal exponent such as x^2.
+    // d(a^b)/da = b·a^(b-1) and d(a^b)/db = a^b·ln a, with PyTorch's values where those forms are 0·∞:
+    // 0 for da where b = 0 (a^0 is constant), 0 for db where a = 0 and b ≥ 0 (0^b is constant there).
+    // db is formed only when b needs a gradient (an exponent that is a parameter), never for x^2.
     (g, [a, b], out, _attrs, needs) => [
       unbroadcast(
         zipBroadcast(
-          zipBroadcast(g, b, (gi, y) => gi * y),
-          zipBroadcast(a, b, (x, y) => x ** (y - 1)),
-          (gy, p) => gy * p,
+          g,
+          zipBroadcast(a, b, (x, y) => (y === 0 ? 0 : y * x ** (y - 1))),
+          (gi, d) => gi * d,
         ),
         a,
       ),
@@ -91,8 +92,8 @@ export const elementwiseOps: readonly OpDef[] = [
         ? unbroadcast(
             zipBroadcast(
               zipBroadcast(g, out, (gi, o) => gi * o),
-              a,
-              (go, x) => go * Math.log(x),
+              zipBroadcast(a, b, (x, y) => (x === 0 && y >= 0 ? 0 : Math.log(x))),
+              (go, ln) => go * ln,
             ),
             b,
           )

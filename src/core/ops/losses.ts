@@ -79,14 +79,13 @@ function checkUnitInterval(name: string, what: string, x: Tensor, hint: string):
   }
 }
 
-const sse = entrywiseLoss({
-  name: "sse",
-  description: "Σ (t - p)², the squared L2 norm ||T - P||² (sum of squared errors)",
-  reduction: reductionAttr("sum", "the loss is defined as a sum of squares, as in ||Y - Ŷ||²"),
-  term: (t, p) => (t - p) * (t - p),
-  dt: (t, p) => 2 * (t - p),
-  dp: (t, p) => -2 * (t - p),
-});
+const squaredError = {
+  term: (t: number, p: number) => (t - p) * (t - p),
+  dt: (t: number, p: number) => 2 * (t - p),
+  dp: (t: number, p: number) => -2 * (t - p),
+};
+
+const sumOfSquares = reductionAttr("sum", "the loss is defined as a sum of squares, as in ||Y - Ŷ||²");
 
 const crossEntropyReduction = reductionAttr(
   "mean",
@@ -94,15 +93,18 @@ const crossEntropyReduction = reductionAttr(
 );
 
 export const lossOps: readonly OpDef[] = [
-  sse,
-  { ...sse, name: "l2", description: "alias of sse: Σ (t - p)²" },
+  entrywiseLoss({
+    name: "sse",
+    description: "Σ (t - p)², the squared L2 norm ||T - P||² (sum of squared errors)",
+    reduction: sumOfSquares,
+    ...squaredError,
+  }),
+  entrywiseLoss({ name: "l2", description: "alias of sse: Σ (t - p)²", reduction: sumOfSquares, ...squaredError }),
   entrywiseLoss({
     name: "mse",
     description: "mean of (t - p)² over all entries",
     reduction: reductionAttr("mean", "the mean is what makes it the mean squared error"),
-    term: (t, p) => (t - p) * (t - p),
-    dt: (t, p) => 2 * (t - p),
-    dp: (t, p) => -2 * (t - p),
+    ...squaredError,
   }),
   entrywiseLoss({
     name: "bce",
