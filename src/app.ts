@@ -4,8 +4,10 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { installJsonParser } from "./api/json.js";
+import { defaultLimits, type Limits } from "./api/limits.js";
 import { openapiOptions } from "./api/openapi.js";
 import { installProblemHandlers } from "./api/problems.js";
+import { expressionsRoute } from "./api/routes/expressions.js";
 import { gradientsRoute } from "./api/routes/gradients.js";
 import { healthRoute } from "./api/routes/health.js";
 
@@ -13,6 +15,7 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions["logger"];
   /** Largest accepted request body, in bytes. */
   readonly bodyLimit?: number;
+  readonly limits?: Partial<Limits>;
 }
 
 /** 16 MiB: room for an MNIST-sized network with a batch of data, far above any homework problem. */
@@ -43,5 +46,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   await app.register(healthRoute);
   await app.register(gradientsRoute);
+  await app.register(expressionsRoute, { limits: { ...defaultLimits, ...options.limits } });
   return app;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { defaultLimits } from "./api/limits.js";
 import { DEFAULT_BODY_LIMIT } from "./app.js";
 
 const Port = z.coerce.number().int().min(0).max(65535);
@@ -13,6 +14,8 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"]).default("json").describe("pretty prints human-readable lines (development)"),
   BODY_LIMIT: z.coerce.number().int().positive().default(DEFAULT_BODY_LIMIT).describe("Largest request body, in bytes"),
+  MAX_EXPRESSION_LENGTH: z.coerce.number().int().positive().default(defaultLimits.expressionLength),
+  MAX_GRAPH_NODES: z.coerce.number().int().positive().default(defaultLimits.graphNodes),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -10,6 +10,7 @@ const { config } = result;
 
 const app = await buildApp({
   bodyLimit: config.BODY_LIMIT,
+  limits: { expressionLength: config.MAX_EXPRESSION_LENGTH, graphNodes: config.MAX_GRAPH_NODES },
   logger: {
     level: config.LOG_LEVEL,
     ...(config.LOG_FORMAT === "pretty" ? { transport: { target: "pino-pretty" } } : {}),

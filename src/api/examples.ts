@@ -57,3 +57,59 @@ export const homeworkExamples = {
     },
   },
 } as const;
+
+/** The same problems written as math, and one as an explicit graph, for POST /v1/expressions. */
+export const expressionExamples = {
+  homework1: {
+    summary: "Homework 1 as an expression: sse(Y, W @ X)",
+    value: {
+      parameters: {
+        W: [
+          [0.3, 0.5],
+          [-0.2, 0.4],
+        ],
+      },
+      constants: {
+        X: [
+          [0, 2],
+          [3, 1],
+        ],
+        Y: [
+          [0.5, 1],
+          [1, -1.5],
+        ],
+      },
+      expression: "P = W @ X\nL = sse(Y, P)",
+      learningRate: 0.1,
+    },
+  },
+  homework2: {
+    summary: "Homework 2 as an expression: the sigmoid chain with bce",
+    value: {
+      parameters: { w1: 0.25, w2: -0.11, w3: 0.78 },
+      constants: { x: 0.63, y: 1 },
+      expression: "s1 = sigmoid(w1 * x); s2 = sigmoid(w2 * s1); yhat = sigmoid(w3 * s2)\nbce(y, yhat)",
+    },
+  },
+  function: {
+    summary: "A function: f = (a·b + b³)² / 2",
+    value: { parameters: { a: 2, b: -1 }, expression: "f = (a*b + b^3)^2 / 2" },
+  },
+  neuron: {
+    summary: "One neuron with a bias as an explicit graph",
+    value: {
+      parameters: { w: [[0.5, -0.3]], b: 0.1 },
+      constants: { x: [[1], [2]], y: 1 },
+      graph: {
+        nodes: [
+          { id: "z", op: "add", inputs: ["wx", "b"] },
+          { id: "wx", op: "matmul", inputs: ["w", "x"] },
+          { id: "a", op: "sigmoid", inputs: ["z"] },
+          { id: "L", op: "bce", inputs: ["y", "a"] },
+        ],
+        output: "L",
+      },
+      learningRate: 0.5,
+    },
+  },
+} as const;

@@ -24,6 +24,7 @@ export interface Problem {
 export const problemTypes = {
   "invalid-request": { status: 400, title: "The request does not match the schema" },
   "malformed-json": { status: 400, title: "The body is not valid JSON" },
+  "syntax-error": { status: 400, title: "The expression does not parse" },
   "unknown-name": { status: 400, title: "The request names something gradserve does not know" },
   "not-found": { status: 404, title: "No such route" },
   "method-not-allowed": { status: 405, title: "Method not allowed" },
@@ -32,6 +33,8 @@ export const problemTypes = {
   "shape-mismatch": { status: 422, title: "Shapes that cannot be combined" },
   "domain-error": { status: 422, title: "A value outside an operation's domain" },
   "non-finite": { status: 422, title: "The computation overflowed float64" },
+  "invalid-graph": { status: 422, title: "The graph is not a computation" },
+  "limit-exceeded": { status: 422, title: "The request exceeds a configured limit" },
   internal: { status: 500, title: "Internal error" },
 } as const;
 
@@ -55,19 +58,23 @@ export function pointer(path: readonly PropertyKey[]): string {
 }
 
 const coreProblem: Record<CoreErrorKind, ProblemType> = {
+  syntax: "syntax-error",
   shape: "shape-mismatch",
   domain: "domain-error",
   unknown: "unknown-name",
   "non-finite": "non-finite",
+  structure: "invalid-graph",
 };
 
 export function fromCoreError(e: CoreError): Problem {
+  const position = e.origin?.position;
+  const message = position ? `line ${position.line}, column ${position.column}: ${e.message}` : e.message;
   const item: ProblemItem = {
     ...(e.origin?.path ? { path: pointer(e.origin.path) } : {}),
-    ...(e.origin?.position ?? {}),
-    message: e.message,
+    ...(position ?? {}),
+    message,
   };
-  return problem(coreProblem[e.kind], e.message, [item]);
+  return problem(coreProblem[e.kind], message, [item]);
 }
 
 interface ZodIssueLike {

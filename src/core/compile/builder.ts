@@ -1,7 +1,7 @@
 import type { Origin } from "../errors.js";
 import { GraphBuilder } from "../graph.js";
 import type { CompiledProblem } from "../problem.js";
-import { type Tensor, scalar } from "../tensor.js";
+import { scalar, type Tensor } from "../tensor.js";
 
 /** A graph under construction together with the values of its leaves: what every front end fills in. */
 export class ProblemBuilder {

@@ -32,8 +32,10 @@ function label(e: Expr): string {
 
 export function bindLeaves(p: ProblemBuilder, bindings: Bindings): Map<string, number> {
   const scope = new Map<string, number>();
-  for (const [name, value] of bindings.parameters) scope.set(name, p.parameter(name, value, { path: ["parameters", name] }));
-  for (const [name, value] of bindings.constants) scope.set(name, p.constant(name, value, { path: ["constants", name] }));
+  for (const [name, value] of bindings.parameters)
+    scope.set(name, p.parameter(name, value, { path: ["parameters", name] }));
+  for (const [name, value] of bindings.constants)
+    scope.set(name, p.constant(name, value, { path: ["constants", name] }));
   return scope;
 }
 

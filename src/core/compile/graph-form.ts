@@ -15,7 +15,11 @@ export interface GraphFormNode {
  * Compiles an explicit graph, given as nodes in any order, onto the core graph: nodes are placed after their
  * inputs (Kahn's algorithm, no recursion), and a cycle or a dangling input is named before anything is built.
  */
-export function compileGraphForm(nodes: readonly GraphFormNode[], output: string, bindings: Bindings): CompiledExpression {
+export function compileGraphForm(
+  nodes: readonly GraphFormNode[],
+  output: string,
+  bindings: Bindings,
+): CompiledExpression {
   const path = (i: number) => ({ path: ["graph", "nodes", i] });
   const byId = new Map<string, number>();
   nodes.forEach((n, i) => {
@@ -54,9 +58,13 @@ export function compileGraphForm(nodes: readonly GraphFormNode[], output: string
   }
   if (order.length < nodes.length) throw cycleError(nodes, byId, waiting);
   if (!byId.has(output)) {
-    throw new CoreError("unknown", `the output '${output}' is not a node id; node ids: ${[...byId.keys()].join(", ")}`, {
-      path: ["graph", "output"],
-    });
+    throw new CoreError(
+      "unknown",
+      `the output '${output}' is not a node id; node ids: ${[...byId.keys()].join(", ")}`,
+      {
+        path: ["graph", "output"],
+      },
+    );
   }
 
   const p = new ProblemBuilder();
@@ -64,7 +72,9 @@ export function compileGraphForm(nodes: readonly GraphFormNode[], output: string
   const named = new Map<string, number>();
   for (const i of order) {
     const n = nodes[i];
-    const inputs = n.inputs.map((input) => (typeof input === "number" ? p.literal(input) : (scope.get(input) as number)));
+    const inputs = n.inputs.map((input) =>
+      typeof input === "number" ? p.literal(input) : (scope.get(input) as number),
+    );
     const index = p.graph.apply(n.op, inputs, {
       name: n.id,
       origin: path(i),

@@ -53,7 +53,8 @@ export const unitAxis = (layout: Layout): 0 | 1 => (layout === "columns" ? 0 : 1
  * terms ("layer2: weight is 3×4 but its input has 5 rows") before the generic op rules would fire.
  */
 export function compileNetwork(spec: NetworkSpec): CompiledNetwork {
-  if (spec.layers.length === 0) throw new CoreError("shape", "a network needs at least one layer", { path: ["network", "layers"] });
+  if (spec.layers.length === 0)
+    throw new CoreError("shape", "a network needs at least one layer", { path: ["network", "layers"] });
   const p = new ProblemBuilder();
   const b = p.graph;
   const columns = spec.layout === "columns";

@@ -1,0 +1,50 @@
+import { type Bindings, type CompiledExpression, compileExpression } from "../core/compile/expression.js";
+import { compileGraphForm, type GraphFormNode } from "../core/compile/graph-form.js";
+import { sgdStep } from "../core/optimize.js";
+import { leafGradient, solve } from "../core/problem.js";
+import { zeros } from "../core/tensor.js";
+import type { ExpressionsRequestBody, ExpressionsResponseBody } from "./schemas/expressions.js";
+import type { WireValue } from "./schemas/values.js";
+import { decode, encodeAs, encodeMatrix, type WireForm } from "./wire.js";
+
+/** In an expression a list is a vector, and vectors are columns, as in W @ x. */
+function bind(values: Record<string, WireValue> | undefined, forms: Map<string, WireForm>) {
+  return new Map(
+    Object.entries(values ?? {}).map(([name, value]) => {
+      const { tensor, form } = decode(value, "column");
+      forms.set(name, form);
+      return [name, tensor];
+    }),
+  );
+}
+
+function compileRequest(body: ExpressionsRequestBody, forms: Map<string, WireForm>): CompiledExpression {
+  const bindings: Bindings = { parameters: bind(body.parameters, forms), constants: bind(body.constants, forms) };
+  if (body.expression !== undefined) return compileExpression(body.expression, bindings);
+  const graph = body.graph as NonNullable<ExpressionsRequestBody["graph"]>;
+  const nodes: GraphFormNode[] = graph.nodes.map(({ id, op, inputs, ...attrs }) => ({ id, op, inputs, attrs }));
+  return compileGraphForm(nodes, graph.output, bindings);
+}
+
+export function computeExpression(body: ExpressionsRequestBody): ExpressionsResponseBody {
+  const forms = new Map<string, WireForm>();
+  const compiled = compileRequest(body, forms);
+  const solution = solve(compiled);
+  const values: ExpressionsResponseBody["values"] = {};
+  const valueGradients: ExpressionsResponseBody["valueGradients"] = {};
+  for (const [name, index] of compiled.named) {
+    const value = solution.values[index];
+    values[name] = encodeMatrix(value);
+    valueGradients[name] = encodeMatrix(solution.grads[index] ?? zeros(value.rows, value.cols));
+  }
+  const gradients: ExpressionsResponseBody["gradients"] = {};
+  for (const name of compiled.parameters) {
+    gradients[name] = encodeAs(leafGradient(compiled, solution, name), forms.get(name));
+  }
+  const response = { output: encodeMatrix(solution.values[compiled.output]), values, gradients, valueGradients };
+  if (body.learningRate === undefined) return response;
+  const updated = sgdStep(compiled, solution, body.learningRate);
+  const updatedParameters: Record<string, number | number[] | number[][]> = {};
+  for (const [name, value] of updated) updatedParameters[name] = encodeAs(value, forms.get(name));
+  return { ...response, updatedParameters };
+}

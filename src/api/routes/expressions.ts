@@ -1,0 +1,47 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { computeExpression } from "../expressions.js";
+import { type Limits, overLimit } from "../limits.js";
+import { sendProblem } from "../problems.js";
+import { ExpressionsRequest, ExpressionsResponse } from "../schemas/expressions.js";
+import { problemResponses } from "../schemas/problem.js";
+
+export const expressionsRoute: FastifyPluginAsyncZod<{ limits: Limits }> = async (app, { limits }) => {
+  app.post(
+    "/v1/expressions",
+    {
+      schema: {
+        summary: "Value and gradients of any computation, written as math or as an explicit graph",
+        description:
+          "Evaluates the expression (or graph) with the given parameters and constants, differentiates its scalar output with respect to every parameter and every named value, and, given learningRate, takes one gradient-descent step. Parse errors give the line and column.",
+        tags: ["gradients"],
+        body: ExpressionsRequest,
+        response: {
+          200: ExpressionsResponse.describe("The output, every named value, the gradients and the updated parameters"),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { expression, graph } = request.body;
+      const tooBig =
+        (expression !== undefined &&
+          overLimit(
+            "the expression's length",
+            expression.length,
+            limits.expressionLength,
+            "MAX_EXPRESSION_LENGTH",
+            "/expression",
+          )) ||
+        (graph !== undefined &&
+          overLimit(
+            "the number of graph nodes",
+            graph.nodes.length,
+            limits.graphNodes,
+            "MAX_GRAPH_NODES",
+            "/graph/nodes",
+          ));
+      if (tooBig) return sendProblem(reply, tooBig);
+      return computeExpression(request.body);
+    },
+  );
+};
