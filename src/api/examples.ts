@@ -98,7 +98,7 @@ export const expressionExamples = {
   neuron: {
     summary: "One neuron with a bias as an explicit graph",
     value: {
-      parameters: { w: [[0.5, -0.3]], b: 0.1 },
+      parameters: { w: [[0.5, -0.25]], b: 0.5 },
       constants: { x: [[1], [2]], y: 1 },
       graph: {
         nodes: [

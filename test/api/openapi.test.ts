@@ -64,18 +64,21 @@ describe("the OpenAPI document", () => {
     expect(undocumented).toEqual([]);
   });
 
-  it("offers the homework problems as examples, and each one computes", async () => {
+  it.each([
+    ["/v1/gradients", ["homework1", "homework2", "homework3"]],
+    ["/v1/expressions", ["homework1", "homework2", "function", "neuron"]],
+  ])("offers the homework problems as examples on %s, and each one computes", async (route, names) => {
     const doc = api.app.swagger() as unknown as {
       paths: Record<string, { post: { requestBody: { content: Record<string, { examples: object }> } } }>;
     };
-    const examples = doc.paths["/v1/gradients"].post.requestBody.content["application/json"].examples as Record<
+    const examples = doc.paths[route].post.requestBody.content["application/json"].examples as Record<
       string,
       { value: unknown }
     >;
-    expect(Object.keys(examples)).toEqual(["homework1", "homework2", "homework3"]);
+    expect(Object.keys(examples)).toEqual(names);
     for (const { value } of Object.values(examples)) {
-      const res = await api.post("/v1/gradients", value);
-      expect(res.status).toBe(200);
+      const res = await api.post(route, value);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
     }
   });
 
