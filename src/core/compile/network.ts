@@ -37,7 +37,6 @@ export interface CompiledLayer {
 
 export interface CompiledNetwork extends CompiledProblem {
   readonly layers: readonly CompiledLayer[];
-  readonly input: number;
   readonly dataLoss: number;
   readonly penalty?: number;
 }
@@ -113,7 +112,7 @@ export function compileNetwork(spec: NetworkSpec): CompiledNetwork {
     origin: { path: ["target"] },
   });
 
-  if (spec.l2 === undefined) return { ...p.finish(dataLoss, [input]), layers, input, dataLoss };
+  if (spec.l2 === undefined) return { ...p.finish(dataLoss, [input]), layers, dataLoss };
   const sums = layers.map((l) =>
     b.apply("sum", [b.apply("mul", [l.weight, l.weight], { name: `${l.name}.weight²` })], {
       name: `Σ ${l.name}.weight²`,
@@ -123,7 +122,7 @@ export function compileNetwork(spec: NetworkSpec): CompiledNetwork {
   const lambda = p.constant("l2", scalar(spec.l2), { path: ["network", "regularization", "l2"] });
   const penalty = b.apply("mul", [lambda, total], { name: "penalty" });
   const loss = b.apply("add", [dataLoss, penalty], { name: "total loss" });
-  return { ...p.finish(loss, [input]), layers, input, dataLoss, penalty };
+  return { ...p.finish(loss, [input]), layers, dataLoss, penalty };
 }
 
 /** Ops that act along the class axis (softmax, cross_entropy) are told by the layout which axis that is. */

@@ -1,0 +1,43 @@
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { readConfig } from "../src/config.js";
+
+describe("configuration from the environment", () => {
+  it("has documented defaults", () => {
+    expect(readConfig({})).toEqual({
+      config: {
+        PORT: 3000,
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "info",
+        LOG_FORMAT: "json",
+        BODY_LIMIT: 16 * 1024 * 1024,
+        MAX_EXPRESSION_LENGTH: 10_000,
+        MAX_GRAPH_NODES: 10_000,
+      },
+    });
+  });
+
+  it("reads and converts the variables", () => {
+    const result = readConfig({ PORT: "8080", HOST: "0.0.0.0", BODY_LIMIT: "1024", LOG_FORMAT: "pretty" });
+    expect(result).toMatchObject({ config: { PORT: 8080, HOST: "0.0.0.0", BODY_LIMIT: 1024, LOG_FORMAT: "pretty" } });
+  });
+
+  it("names every bad variable and its value", () => {
+    const result = readConfig({ PORT: "abc", LOG_LEVEL: "loud", BODY_LIMIT: "-5" });
+    expect("errors" in result && result.errors.map((e) => e.split(":")[0])).toEqual([
+      'PORT="abc"',
+      'LOG_LEVEL="loud"',
+      'BODY_LIMIT="-5"',
+    ]);
+  });
+
+  it("makes the server exit non-zero with a clear message on a bad value", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "src/server.ts"], {
+      env: { ...process.env, PORT: "70000" },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('gradserve: invalid configuration: PORT="70000"');
+  });
+});
