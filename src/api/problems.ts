@@ -64,6 +64,7 @@ const coreProblem: Record<CoreErrorKind, ProblemType> = {
   unknown: "unknown-name",
   "non-finite": "non-finite",
   structure: "invalid-graph",
+  limit: "limit-exceeded",
 };
 
 export function fromCoreError(e: CoreError): Problem {

@@ -18,6 +18,8 @@ export type CoreErrorKind =
   | "unknown"
   /** A graph that is not a computation: a cycle, an id used twice. */
   | "structure"
+  /** A problem too large or too deep for the service to take on. */
+  | "limit"
   /** A forward value or gradient that overflowed to ±Infinity or became NaN. */
   | "non-finite";
 

@@ -1,7 +1,7 @@
 import { CoreError, type Origin } from "../errors.js";
 import type { At, Expr, Statement } from "../expression/ast.js";
 import { print } from "../expression/ast.js";
-import { parseProgram } from "../expression/parse.js";
+import { parseProgram, tooDeep } from "../expression/parse.js";
 import { opNames, registry } from "../ops/registry.js";
 import type { CompiledProblem } from "../problem.js";
 import type { Tensor } from "../tensor.js";
@@ -24,6 +24,13 @@ const operatorOp = { "+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmu
 
 const position = (at: At): Origin => ({ position: at });
 
+/** A number written in the text, possibly negated (leaky_relu(x, -0.2)); undefined for anything else. */
+function literalValue(e: Expr): number | undefined {
+  if (e.kind === "number") return e.value;
+  if (e.kind === "neg" && e.operand.kind === "number") return -e.operand.value;
+  return undefined;
+}
+
 /** How a node made from a piece of text is called in messages: the text itself, shortened if long. */
 function label(e: Expr): string {
   const text = print(e);
@@ -41,7 +48,14 @@ export function bindLeaves(p: ProblemBuilder, bindings: Bindings): Map<string, n
 
 /** Compiles expression text onto the core graph; the last statement is the output. */
 export function compileExpression(text: string, bindings: Bindings): CompiledExpression {
-  const statements = parseProgram(text);
+  try {
+    return compileStatements(parseProgram(text), bindings);
+  } catch (e) {
+    throw e instanceof RangeError ? tooDeep() : e;
+  }
+}
+
+function compileStatements(statements: readonly Statement[], bindings: Bindings): CompiledExpression {
   const p = new ProblemBuilder();
   const b = p.graph;
   const scope = bindLeaves(p, bindings);
@@ -97,17 +111,24 @@ export function compileExpression(text: string, bindings: Bindings): CompiledExp
       );
     }
     const attrs: Record<string, unknown> = {};
+    const set = (key: string, value: unknown, at: At) => {
+      if (Object.hasOwn(attrs, key)) {
+        throw new CoreError("unknown", `${e.fn}: the attribute '${key}' is given twice`, position(at));
+      }
+      attrs[key] = value;
+    };
     extra.forEach((arg, i) => {
-      if (arg.kind !== "number") {
+      const value = literalValue(arg);
+      if (value === undefined) {
         throw new CoreError(
           "unknown",
           `${e.fn}: the attribute '${attrNames[i]}' must be a number written in the text, not ${print(arg)}`,
           position(arg.at),
         );
       }
-      attrs[attrNames[i]] = arg.value;
+      set(attrNames[i], value, arg.at);
     });
-    for (const k of e.keywords) attrs[k.name] = k.value;
+    for (const k of e.keywords) set(k.name, k.value, k.at);
     const inputs = e.args.slice(0, arity).map((a) => compile(a));
     return b.apply(e.fn, inputs, {
       name: name ?? label(e),

@@ -48,7 +48,8 @@ export function print(e: Expr): string {
     case "transpose":
       return `${group(e.operand)}'`;
     case "call": {
-      const keywords = e.keywords.map((k) => `${k.name}=${JSON.stringify(k.value)}`);
+      // Strings cannot hold a quote or a line break (the grammar has no escapes), so they print verbatim.
+      const keywords = e.keywords.map((k) => `${k.name}=${typeof k.value === "string" ? `"${k.value}"` : String(k.value)}`);
       return `${e.fn}(${[...e.args.map(print), ...keywords].join(", ")})`;
     }
   }

@@ -27,9 +27,8 @@ Unary
   / Power
 
 Power
-  = base:Postfix _ op:PowOperator _ exponent:Unary
-    { return { kind: "binary", op: "^", left: base, right: exponent, at: op.at }; }
-  / Postfix
+  = base:Postfix tail:(_ @PowOperator _ @Unary)?
+    { return tail ? { kind: "binary", op: "^", left: base, right: tail[1], at: tail[0].at } : base; }
 
 Postfix
   = operand:Primary quotes:(_ "'" { return at(location()); })*
@@ -56,9 +55,12 @@ Arguments
   = head:Argument tail:(_ "," _ @Argument)* { return [head, ...tail]; }
 
 Argument
-  = name:Identifier _ "=" !"=" _ value:(Number / String / "null" { return null; })
-    { return { kind: "keyword", name, value: value !== null && typeof value === "object" ? value.value : value, at: at(location()) }; }
+  = name:Identifier _ "=" !"=" _ value:(SignedNumber / String / "null" { return null; })
+    { return { kind: "keyword", name, value, at: at(location()) }; }
   / Expr
+
+SignedNumber "a number"
+  = sign:("-" _)? n:Number { return sign ? -n.value : n.value; }
 
 AddOperator "an operator"
   = op:$("+" / "-") { return { op, at: at(location()) }; }
@@ -71,10 +73,15 @@ PowOperator "an operator"
 
 Number "a number"
   = text:$(([0-9]+ ("." [0-9]*)? / "." [0-9]+) ([eE] [+-]? [0-9]+)?)
-    { return { kind: "number", value: Number(text), at: at(location()) }; }
+    {
+      const value = Number(text);
+      if (!Number.isFinite(value)) error("the number " + text + " is beyond float64's range");
+      return { kind: "number", value, at: at(location()) };
+    }
 
 String "a string"
   = '"' text:$[^"\n]* '"' { return text; }
+  / '"' [^"\n]* { error('this string has no closing "'); }
 
 Identifier "a name"
   = $([A-Za-z_][A-Za-z0-9_]*)
@@ -112,12 +119,23 @@ export function parseProgram(text: string): Statement[] {
   try {
     return parser.parse(text) as Statement[];
   } catch (e) {
+    if (e instanceof RangeError) throw tooDeep();
     if (!(e instanceof parser.SyntaxError)) throw e;
     const { line, column } = e.location.start;
-    const expected = [...new Set((e.expected ?? []).map(describe).filter((d) => d !== "space"))];
+    // error() in a grammar action carries its own message and no expectations.
+    if (e.expected === null) throw new CoreError("syntax", e.message, { position: { line, column } });
+    const expected = [...new Set(e.expected.map(describe).filter((d) => d !== "space"))];
     const found = e.found === null ? "the end of the text" : JSON.stringify(e.found);
     throw new CoreError("syntax", `expected ${oneOf(expected)} but found ${found}`, { position: { line, column } });
   }
+}
+
+/**
+ * The parser and the compiler recurse once per level of nesting; thousands of unary minus signs or quotes in a
+ * row exhaust the call stack, which is the client's text being too deep, not a fault of the service.
+ */
+export function tooDeep(): CoreError {
+  return new CoreError("limit", "the expression nests too deeply; split it into several statements");
 }
 
 function describe(x: peggy.parser.Expectation): string {
