@@ -230,6 +230,12 @@ describe("errors on POST /v1/expressions", () => {
     expect(dangling.errors[0]).toMatchObject({ path: "/graph/nodes/0", message: expect.stringContaining("'q'") });
   });
 
+  it("answers text nested too deeply for the parser with 422, not a 5xx", async () => {
+    const body = await fails({ parameters: { x: 1 }, expression: `${"-".repeat(9999)}x` }, 422);
+    expect(body.type).toBe("urn:gradserve:problem:limit-exceeded");
+    expect(body.detail).toBe("the expression nests too deeply; split it into several statements");
+  });
+
   it("rejects an unknown op in a graph with the valid list", async () => {
     const body = await fails(
       { parameters: { w: 1 }, graph: { nodes: [{ id: "a", op: "sine", inputs: ["w"] }], output: "a" } },
