@@ -49,7 +49,9 @@ export function print(e: Expr): string {
       return `${group(e.operand)}'`;
     case "call": {
       // Strings cannot hold a quote or a line break (the grammar has no escapes), so they print verbatim.
-      const keywords = e.keywords.map((k) => `${k.name}=${typeof k.value === "string" ? `"${k.value}"` : String(k.value)}`);
+      const keywords = e.keywords.map(
+        (k) => `${k.name}=${typeof k.value === "string" ? `"${k.value}"` : String(k.value)}`,
+      );
       return `${e.fn}(${[...e.args.map(print), ...keywords].join(", ")})`;
     }
   }
