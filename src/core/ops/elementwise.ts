@@ -1,12 +1,43 @@
 import { broadcastShape, unbroadcast, zipBroadcast } from "../broadcast.js";
 import { map } from "../tensor.js";
+import {
+  apply,
+  compound,
+  type Formula,
+  group,
+  hadamard,
+  minus,
+  negate,
+  ONE,
+  over,
+  plus,
+  symbol,
+  times,
+} from "./formula.js";
 import type { OpDef } from "./types.js";
+
+const MINUS_ONE = symbol("-1");
+
+/** a·b in text; juxtaposed in LaTeX. */
+function product(a: Formula, b: Formula): Formula {
+  return compound(`${group(a).text}·${group(b).text}`, `${group(a).latex} ${group(b).latex}`);
+}
+
+function power(a: Formula, b: Formula): Formula {
+  return compound(`${group(a).text}^${group(b).text}`, `{${group(a).latex}}^{${b.latex}}`);
+}
 
 /**
  * Binary elementwise ops with 2-D broadcasting. Each backward forms the partial at the output's shape
  * (the gradient g always has it) and sums it back to the operand's own shape.
  */
-function binary(name: string, description: string, forward: OpDef["forward"], backward: OpDef["backward"]): OpDef {
+function binary(
+  name: string,
+  description: string,
+  forward: OpDef["forward"],
+  backward: OpDef["backward"],
+  math: OpDef["math"],
+): OpDef {
   return {
     name,
     category: "arithmetic",
@@ -16,6 +47,24 @@ function binary(name: string, description: string, forward: OpDef["forward"], ba
     shape: ([a, b]) => broadcastShape(a, b, name),
     forward,
     backward,
+    math,
+  };
+}
+
+/** The math of an elementwise op from its symbol and partials: each VJP is g ⊙ ∂out/∂operand. */
+function elementwise(
+  forward: (x: readonly Formula[]) => Formula,
+  partials: readonly ((x: readonly Formula[], out: Formula) => Formula)[],
+): OpDef["math"] {
+  return {
+    forward,
+    partial: (k, x, out) => partials[k](x, out),
+    vjp: (k, g, x, out) => {
+      const d = partials[k](x, out);
+      if (d.text === "1") return g;
+      if (d.text === "-1") return negate(g);
+      return hadamard(g, d);
+    },
   };
 }
 
@@ -25,6 +74,7 @@ export const elementwiseOps: readonly OpDef[] = [
     "a + b",
     ([a, b]) => zipBroadcast(a, b, (x, y) => x + y),
     (g, [a, b]) => [unbroadcast(g, a), unbroadcast(g, b)],
+    elementwise(([a, b]) => plus(a, b), [() => ONE, () => ONE]),
   ),
   binary(
     "sub",
@@ -37,6 +87,7 @@ export const elementwiseOps: readonly OpDef[] = [
         b,
       ),
     ],
+    elementwise(([a, b]) => minus(a, b), [() => ONE, () => MINUS_ONE]),
   ),
   binary(
     "mul",
@@ -52,6 +103,7 @@ export const elementwiseOps: readonly OpDef[] = [
         b,
       ),
     ],
+    elementwise(([a, b]) => product(a, b), [([, b]) => b, ([a]) => a]),
   ),
   binary(
     "div",
@@ -71,6 +123,10 @@ export const elementwiseOps: readonly OpDef[] = [
         b,
       ),
     ],
+    elementwise(
+      ([a, b]) => over(a, b),
+      [([, b]) => over(ONE, b), ([a, b]) => negate(over(a, symbol(`${group(b).text}²`, `${group(b).latex}^{2}`)))],
+    ),
   ),
   binary(
     "pow",
@@ -99,6 +155,10 @@ export const elementwiseOps: readonly OpDef[] = [
           )
         : null,
     ],
+    elementwise(
+      ([a, b]) => power(a, b),
+      [([a, b]) => times(b, power(a, minus(b, ONE))), ([a], out) => times(out, apply("ln", "\\ln", a))],
+    ),
   ),
   {
     name: "neg",
@@ -109,5 +169,6 @@ export const elementwiseOps: readonly OpDef[] = [
     shape: ([x]) => x,
     forward: ([x]) => map(x, (v) => -v),
     backward: (g) => [map(g, (v) => -v)],
+    math: elementwise(([x]) => negate(x), [() => MINUS_ONE]),
   },
 ];

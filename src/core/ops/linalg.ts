@@ -1,7 +1,12 @@
 import { CoreError } from "../errors.js";
 import { matmul } from "../kernels/matmul.js";
 import { shapeText, transpose } from "../tensor.js";
+import { compound, type Formula, group, ONE, transposed } from "./formula.js";
 import type { OpDef } from "./types.js";
+
+function matrixProduct(a: Formula, b: Formula): Formula {
+  return compound(`${group(a).text}·${group(b).text}`, `${group(a).latex} ${group(b).latex}`);
+}
 
 export const linalgOps: readonly OpDef[] = [
   {
@@ -25,6 +30,11 @@ export const linalgOps: readonly OpDef[] = [
       needs[0] ? matmul(g, transpose(b)) : null,
       needs[1] ? matmul(transpose(a), g) : null,
     ],
+    math: {
+      forward: ([a, b]) => compound(`${group(a).text}·${group(b).text}`, `${group(a).latex} ${group(b).latex}`),
+      partial: (k, [a, b]) => (k === 0 ? b : a),
+      vjp: (k, g, [a, b]) => (k === 0 ? matrixProduct(g, transposed(b)) : matrixProduct(transposed(a), g)),
+    },
   },
   {
     name: "transpose",
@@ -35,5 +45,6 @@ export const linalgOps: readonly OpDef[] = [
     shape: ([x]) => ({ rows: x.cols, cols: x.rows }),
     forward: ([x]) => transpose(x),
     backward: (g) => [transpose(g)],
+    math: { forward: ([x]) => transposed(x), partial: () => ONE, vjp: (_k, g) => transposed(g) },
   },
 ];

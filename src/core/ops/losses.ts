@@ -2,8 +2,22 @@ import { CoreError } from "../errors.js";
 import { BCE_GRAD_EPS, clampedLog, sigmoid, softplus } from "../numerics.js";
 import { slicesAlong } from "../slices.js";
 import { type Shape, sameShape, scalar, shapeText, size, type Tensor, zeros } from "../tensor.js";
+import {
+  apply,
+  compound,
+  docFormula,
+  type Formula,
+  group,
+  minus,
+  negate,
+  ONE,
+  over,
+  partialName,
+  symbol,
+  times,
+} from "./formula.js";
 import { classAxisAttr, logSoftmax } from "./softmax.js";
-import { type AttrSpec, type Attrs, axis, type OpDef } from "./types.js";
+import { type AttrSpec, type Attrs, axis, type FunctionDoc, type OpDef } from "./types.js";
 
 function reductionAttr(defaultValue: "sum" | "mean", why: string): AttrSpec {
   return {
@@ -34,7 +48,7 @@ function at(t: Shape, k: number): string {
  * A loss that is a sum of one term per entry, ℓ(t, p), divided by the entry count for the mean.
  * dt and dp are ∂ℓ/∂t and ∂ℓ/∂p at one entry.
  */
-function entrywiseLoss(spec: {
+interface EntrywiseSpec {
   name: string;
   description: string;
   reduction: AttrSpec;
@@ -42,7 +56,16 @@ function entrywiseLoss(spec: {
   term: (t: number, p: number) => number;
   dt: (t: number, p: number) => number;
   dp: (t: number, p: number) => number;
-}): OpDef {
+  d2p: (t: number, p: number) => number;
+  /** ℓ, ∂ℓ/∂t and ∂ℓ/∂p in symbols; `target` is the target's number where one is known (bce at y = 1: -1/ŷ). */
+  symbol: (t: Formula, p: Formula) => Formula;
+  dtSymbol: (t: Formula, p: Formula) => Formula;
+  dpSymbol: (t: Formula, p: Formula, target?: number) => Formula;
+  doc: FunctionDoc;
+}
+
+function entrywiseLoss(spec: EntrywiseSpec): OpDef {
+  const mean = (attrs: Attrs, f: Formula) => (attrs.reduction === "mean" ? over(f, symbol("n")) : f);
   const divisor = (x: Shape, attrs: Attrs) => (attrs.reduction === "mean" ? size(x) : 1);
   return {
     name: spec.name,
@@ -67,6 +90,14 @@ function entrywiseLoss(spec: {
       }
       return [gt, gp];
     },
+    math: {
+      forward: ([t, p], attrs) => mean(attrs, spec.symbol(t, p)),
+      // As partials these describe one entry, where the mean divides by n = 1.
+      partial: (k, [t, p], _out, values) => (k === 0 ? spec.dtSymbol(t, p) : spec.dpSymbol(t, p, values[0])),
+      vjp: (k, g, [t, p], _out, attrs) => mean(attrs, times(g, k === 0 ? spec.dtSymbol(t, p) : spec.dpSymbol(t, p))),
+    },
+    doc: spec.doc,
+    secondDerivative: (p, _attrs, t) => spec.d2p(t, p),
   };
 }
 
@@ -83,7 +114,25 @@ const squaredError = {
   term: (t: number, p: number) => (t - p) * (t - p),
   dt: (t: number, p: number) => 2 * (t - p),
   dp: (t: number, p: number) => -2 * (t - p),
+  d2p: () => 2,
+  symbol: (t: Formula, p: Formula) =>
+    compound(`(${t.text} - ${group(p).text})²`, `\\left(${t.latex} - ${p.latex}\\right)^{2}`),
+  dtSymbol: (t: Formula, p: Formula) =>
+    compound(`2(${t.text} - ${group(p).text})`, `2\\left(${t.latex} - ${p.latex}\\right)`),
+  dpSymbol: (t: Formula, p: Formula) =>
+    compound(`-2(${t.text} - ${group(p).text})`, `-2\\left(${t.latex} - ${p.latex}\\right)`),
 };
+
+function squaredErrorDoc(averaged: boolean): FunctionDoc {
+  const how = averaged ? ", averaged over the entries" : ", summed over the entries";
+  return {
+    formula: docFormula("(y - p)^2", `\\left(y - p\\right)^{2}${averaged ? " \\text{ (mean)}" : " \\text{ (sum)}"}`),
+    derivative: docFormula("-2 * (y - p)", "\\frac{\\partial \\ell}{\\partial p} = -2\\left(y - p\\right)"),
+    secondDerivative: docFormula("2", "2"),
+    range: `[0, ∞) per entry${how}`,
+    derivativeExtrema: [],
+  };
+}
 
 const sumOfSquares = reductionAttr("sum", "the loss is defined as a sum of squares, as in ||Y - Ŷ||²");
 
@@ -98,13 +147,21 @@ export const lossOps: readonly OpDef[] = [
     description: "Σ (t - p)², the squared L2 norm ||T - P||² (sum of squared errors)",
     reduction: sumOfSquares,
     ...squaredError,
+    doc: squaredErrorDoc(false),
   }),
-  entrywiseLoss({ name: "l2", description: "alias of sse: Σ (t - p)²", reduction: sumOfSquares, ...squaredError }),
+  entrywiseLoss({
+    name: "l2",
+    description: "alias of sse: Σ (t - p)²",
+    reduction: sumOfSquares,
+    ...squaredError,
+    doc: squaredErrorDoc(false),
+  }),
   entrywiseLoss({
     name: "mse",
     description: "mean of (t - p)² over all entries",
     reduction: reductionAttr("mean", "the mean is what makes it the mean squared error"),
     ...squaredError,
+    doc: squaredErrorDoc(true),
   }),
   entrywiseLoss({
     name: "bce",
@@ -118,6 +175,34 @@ export const lossOps: readonly OpDef[] = [
     dt: (_t, p) => clampedLog(1 - p) - clampedLog(p),
     // As PyTorch: (p - t) / max(p(1 - p), ε), finite even at p = 0 or 1.
     dp: (t, p) => (p - t) / Math.max(p * (1 - p), BCE_GRAD_EPS),
+    d2p: (t, p) => t / (p * p) + (1 - t) / ((1 - p) * (1 - p)),
+    symbol: (t, p) =>
+      compound(
+        `-(${t.text}·ln ${group(p).text} + (1 - ${group(t).text})·ln(1 - ${group(p).text}))`,
+        `-\\left(${t.latex} \\ln ${p.latex} + \\left(1 - ${t.latex}\\right) \\ln\\left(1 - ${p.latex}\\right)\\right)`,
+      ),
+    dtSymbol: (_t, p) =>
+      compound(`ln(1 - ${group(p).text}) - ln ${group(p).text}`, `\\ln\\left(1 - ${p.latex}\\right) - \\ln ${p.latex}`),
+    // With the target known to be 1 or 0, the textbook simplifications: -1/ŷ and 1/(1 - ŷ).
+    dpSymbol: (t, p, target) => {
+      if (target === 1) return negate(over(ONE, p));
+      if (target === 0) return over(ONE, minus(ONE, p));
+      return over(
+        minus(p, t),
+        compound(`${group(p).text}(1 - ${group(p).text})`, `${p.latex}\\left(1 - ${p.latex}\\right)`),
+      );
+    },
+    doc: {
+      formula: docFormula("-(y * log(p) + (1 - y) * log(1 - p))", "-\\left(y \\ln p + (1 - y) \\ln(1 - p)\\right)"),
+      derivative: docFormula(
+        "(p - y) / (p * (1 - p))",
+        "\\frac{\\partial \\ell}{\\partial p} = \\frac{p - y}{p(1 - p)}",
+      ),
+      secondDerivative: docFormula("y / p^2 + (1 - y) / (1 - p)^2", "\\frac{y}{p^{2}} + \\frac{1 - y}{(1 - p)^{2}}"),
+      range: "[0, 100] per entry: log p and log(1 - p) are clamped at -100, as in PyTorch",
+      derivativeExtrema: [],
+      atKink: "At p = 0 or 1 the derivative divides by max(p(1 - p), 1e-12), as PyTorch does, so it stays finite.",
+    },
   }),
   entrywiseLoss({
     name: "bce_with_logits",
@@ -128,6 +213,24 @@ export const lossOps: readonly OpDef[] = [
     term: (t, z) => softplus(z) - z * t,
     dt: (_t, z) => -z,
     dp: (t, z) => sigmoid(z) - t,
+    d2p: (_t, z) => sigmoid(z) * (1 - sigmoid(z)),
+    symbol: (t, z) =>
+      compound(
+        `softplus(${z.text}) - ${group(z).text}·${group(t).text}`,
+        `\\operatorname{softplus}(${z.latex}) - ${z.latex} ${t.latex}`,
+      ),
+    dtSymbol: (_t, z) => negate(z),
+    dpSymbol: (t, z) => minus(symbol(`σ(${z.text})`, `\\sigma(${z.latex})`), t),
+    doc: {
+      formula: docFormula("softplus(p) - p * y", "\\max(p, 0) - p\\,y + \\ln\\left(1 + e^{-|p|}\\right)"),
+      derivative: docFormula("sigmoid(p) - y", "\\frac{\\partial \\ell}{\\partial p} = \\sigma(p) - y"),
+      secondDerivative: docFormula("sigmoid(p) * (1 - sigmoid(p))", "\\sigma(p)\\left(1 - \\sigma(p)\\right)"),
+      range: "[0, ∞) per entry",
+      derivativeExtrema: [
+        { kind: "infimum", value: -1, where: "y = 1, p → -∞" },
+        { kind: "supremum", value: 1, where: "y = 0, p → ∞" },
+      ],
+    },
   }),
   crossEntropy(),
 ];
@@ -209,5 +312,33 @@ function crossEntropy(): OpDef {
       });
       return [gt, gz];
     },
+    math: {
+      forward: ([t, z]) =>
+        apply("CE", "\\operatorname{CE}", compound(`${t.text}, ${z.text}`, `${t.latex}, ${z.latex}`)),
+      partial: (k, [t, z], out) => (k === 0 ? partialName(out, t) : minus(softmaxOf(z), t)),
+      vjp: (k, g, [t, z]) =>
+        k === 0
+          ? negate(times(g, apply("log_softmax", "\\log\\operatorname{softmax}", z)))
+          : times(g, minus(softmaxOf(z), t)),
+    },
+    doc: {
+      formula: docFormula(
+        "log Σ_j exp(z_j) - z_c for class c; -Σ_j t_j log_softmax(z)_j for a target distribution t",
+        "\\ell = \\log\\sum_j e^{z_j} - z_c",
+      ),
+      derivative: docFormula(
+        "softmax(z) - t, with t the one-hot vector of the class",
+        "\\frac{\\partial \\ell}{\\partial z} = \\operatorname{softmax}(z) - t",
+      ),
+      range: "[0, ∞) per sample",
+      derivativeExtrema: [
+        { kind: "infimum", value: -1, where: "the true class's entry, as its probability → 0" },
+        { kind: "supremum", value: 1, where: "another class's entry, as its probability → 1" },
+      ],
+    },
   };
+}
+
+function softmaxOf(z: Formula): Formula {
+  return apply("softmax", "\\operatorname{softmax}", z);
 }

@@ -1,4 +1,5 @@
 import { type Shape, size, type Tensor, zeros } from "../tensor.js";
+import { apply, ONE, over, symbol } from "./formula.js";
 import { type AttrSpec, axis, type OpDef } from "./types.js";
 
 const axisAttr: AttrSpec = {
@@ -59,6 +60,11 @@ export const reduceOps: readonly OpDef[] = [
     shape: ([x], attrs) => reducedShape(x, axis(attrs)),
     forward: ([x], attrs) => sumAlong(x, axis(attrs), 1),
     backward: (g, [x]) => [spread(g, x, 1)],
+    math: {
+      forward: ([x]) => apply("Σ", "\\sum", x),
+      partial: () => ONE,
+      vjp: (_k, g) => apply("broadcast", "\\operatorname{broadcast}", g),
+    },
   },
   {
     name: "mean",
@@ -69,5 +75,10 @@ export const reduceOps: readonly OpDef[] = [
     shape: ([x], attrs) => reducedShape(x, axis(attrs)),
     forward: ([x], attrs) => sumAlong(x, axis(attrs), count(x, axis(attrs))),
     backward: (g, [x], _out, attrs) => [spread(g, x, count(x, axis(attrs)))],
+    math: {
+      forward: ([x]) => apply("mean", "\\operatorname{mean}", x),
+      partial: () => symbol("1/n", "\\frac{1}{n}"),
+      vjp: (_k, g) => over(apply("broadcast", "\\operatorname{broadcast}", g), symbol("n")),
+    },
   },
 ];

@@ -1,5 +1,6 @@
 import { logSumExp, slicesAlong } from "../slices.js";
 import { type Tensor, zeros } from "../tensor.js";
+import { apply, docFormula, hadamard, minus, partialName, times } from "./formula.js";
 import { type AttrSpec, axis, type OpDef } from "./types.js";
 
 export const classAxisAttr: AttrSpec = {
@@ -49,6 +50,27 @@ export const softmaxOps: readonly OpDef[] = [
       }
       return [out];
     },
+    math: {
+      forward: ([x]) => apply("softmax", "\\operatorname{softmax}", x),
+      partial: (_k, [x], out) => partialName(out, x),
+      // The Jacobian diag(y) - y yᵀ applied to g.
+      vjp: (_k, g, _x, y) => hadamard(y, minus(g, apply("Σ", "\\sum", hadamard(g, y)))),
+    },
+    doc: {
+      formula: docFormula(
+        "exp(x_i) / Σ_j exp(x_j) along the class axis",
+        "\\operatorname{softmax}(x)_i = \\frac{e^{x_i}}{\\sum_j e^{x_j}}",
+      ),
+      derivative: docFormula(
+        "∂y_i/∂x_j = y_i (δ_ij - y_j): the Jacobian diag(y) - y yᵀ",
+        "\\frac{\\partial y_i}{\\partial x_j} = y_i\\left(\\delta_{ij} - y_j\\right)",
+      ),
+      range: "(0, 1) in each entry; each slice along the class axis sums to 1",
+      derivativeExtrema: [
+        { kind: "maximum", value: 0.25, where: "diagonal entries y_i(1 - y_i), at y_i = 1/2" },
+        { kind: "minimum", value: -0.25, where: "off-diagonal entries -y_i y_j, at y_i = y_j = 1/2" },
+      ],
+    },
   },
   {
     name: "log_softmax",
@@ -70,6 +92,11 @@ export const softmaxOps: readonly OpDef[] = [
         }
       }
       return [out];
+    },
+    math: {
+      forward: ([x]) => apply("log_softmax", "\\log\\operatorname{softmax}", x),
+      partial: (_k, [x], out) => partialName(out, x),
+      vjp: (_k, g, [x]) => minus(g, times(apply("softmax", "\\operatorname{softmax}", x), apply("Σ", "\\sum", g))),
     },
   },
 ];

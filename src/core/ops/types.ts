@@ -1,4 +1,5 @@
 import type { Shape, Tensor } from "../tensor.js";
+import type { Formula } from "./formula.js";
 
 export type AttrValue = number | string | null;
 export type Attrs = Readonly<Record<string, AttrValue>>;
@@ -45,6 +46,67 @@ export interface OpDef {
     attrs: Attrs,
     needs: readonly boolean[],
   ) => readonly (Tensor | null)[];
+  readonly math: OpMath;
+  /** For the catalog: formulas, range and the derivative's extrema (activations, functions, losses). */
+  readonly doc?: FunctionDoc;
+  /**
+   * The second derivative at a point, for the catalog's evaluate: in x for functions of one variable, in the
+   * prediction x with the given target for entrywise losses.
+   */
+  readonly secondDerivative?: (x: number, attrs: Attrs, target: number) => number;
+}
+
+/**
+ * The op in symbols, for derivations: its value in terms of its operands, the local partial ∂out/∂operand
+ * (scalar chains) and the vector-Jacobian product (matrix computations).
+ */
+export interface OpMath {
+  readonly forward: (x: readonly Formula[], attrs: Attrs) => Formula;
+  /** `values` are the operands' numbers here, so that a known constant can simplify (bce at y = 1: -1/ŷ). */
+  readonly partial: (
+    k: number,
+    x: readonly Formula[],
+    out: Formula,
+    values: readonly number[],
+    attrs: Attrs,
+  ) => Formula;
+  readonly vjp: (k: number, g: Formula, x: readonly Formula[], out: Formula, attrs: Attrs) => Formula;
+}
+
+/** One piece of a piecewise formula; `value` and `when` are in the expression language. */
+export interface Piece {
+  readonly value: string;
+  readonly when?: string;
+}
+
+/**
+ * A formula for the catalog. `text` is written in gradserve's own expression language (a piecewise one as
+ * "1 if x > 0; 0 otherwise"), so that tests can evaluate it and hold it to the registry's forward and backward.
+ */
+export interface DocFormula {
+  readonly text: string;
+  readonly latex: string;
+  readonly cases?: readonly Piece[];
+}
+
+export interface Extremum {
+  readonly kind: "maximum" | "minimum" | "supremum" | "infimum";
+  readonly value: number;
+  /** Where: "x = 0", "x > 0", "x → -∞". */
+  readonly where: string;
+  /** The point where it is reached, when it is reached at one point. */
+  readonly at?: number;
+}
+
+/** What the catalog says of a function of one variable (x, or the prediction p of a loss with target y). */
+export interface FunctionDoc {
+  readonly formula: DocFormula;
+  readonly derivative: DocFormula;
+  readonly secondDerivative?: DocFormula;
+  readonly range: string;
+  readonly derivativeExtrema: readonly Extremum[];
+  /** What the derivative is at a kink, and why. */
+  readonly atKink?: string;
 }
 
 export function num(attrs: Attrs, key: string): number {

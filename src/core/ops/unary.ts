@@ -1,6 +1,7 @@
 import { sigmoid, softplus } from "../numerics.js";
 import { zeros } from "../tensor.js";
-import { type AttrSpec, type Attrs, num, type OpCategory, type OpDef } from "./types.js";
+import { apply, docFormula, type Formula, group, hadamard, ONE, piecewise, symbol } from "./formula.js";
+import { type AttrSpec, type Attrs, type FunctionDoc, num, type OpCategory, type OpDef } from "./types.js";
 
 interface UnarySpec {
   readonly name: string;
@@ -10,6 +11,11 @@ interface UnarySpec {
   readonly f: (x: number, attrs: Attrs) => number;
   /** dy/dx, given both x and y = f(x): several derivatives are cheapest and most accurate in terms of y. */
   readonly df: (x: number, y: number, attrs: Attrs) => number;
+  readonly d2f: (x: number, attrs: Attrs) => number;
+  /** f applied to a formula, and f' applied to a formula, for derivations. */
+  readonly symbol: (x: Formula) => Formula;
+  readonly derivative: (x: Formula) => Formula;
+  readonly doc: FunctionDoc;
 }
 
 /** An elementwise function of one operand: the VJP is the gradient times f'(x), entry by entry. */
@@ -38,8 +44,23 @@ function unary(spec: UnarySpec): OpDef {
       for (let i = 0; i < o.length; i++) o[i] = gd[i] * df(xd[i], yd[i], attrs);
       return [out];
     },
+    math: {
+      forward: ([x]) => spec.symbol(x),
+      partial: (_k, [x]) => spec.derivative(x),
+      vjp: (_k, g, [x]) => (spec.derivative(x).text === "1" ? g : hadamard(g, spec.derivative(x))),
+    },
+    doc: spec.doc,
+    secondDerivative: (x, attrs) => spec.d2f(x, attrs),
   };
 }
+
+const prime = (text: string, latex: string) => (x: Formula) => apply(`${text}'`, `${latex}'`, x);
+const named = (text: string, latex: string) => (x: Formula) => apply(text, latex, x);
+
+const everywhere = (value: number, where = "every x"): FunctionDoc["derivativeExtrema"] => [
+  { kind: "maximum", value, where },
+  { kind: "minimum", value, where },
+];
 
 // Derivatives at kinks follow PyTorch, because autograders compare against it:
 // relu'(0) = 0, leaky_relu'(0) = slope, elu'(0) = alpha, abs'(0) = 0.
@@ -50,6 +71,16 @@ export const unaryOps: readonly OpDef[] = [
     description: "x (no activation)",
     f: (x) => x,
     df: () => 1,
+    d2f: () => 0,
+    symbol: (x) => x,
+    derivative: () => ONE,
+    doc: {
+      formula: docFormula("x", "x"),
+      derivative: docFormula("1", "1"),
+      secondDerivative: docFormula("0", "0"),
+      range: "(-∞, ∞)",
+      derivativeExtrema: everywhere(1),
+    },
   }),
   unary({
     name: "sigmoid",
@@ -57,6 +88,25 @@ export const unaryOps: readonly OpDef[] = [
     description: "σ(x) = 1 / (1 + e^(-x))",
     f: sigmoid,
     df: (_x, y) => y * (1 - y),
+    d2f: (x) => {
+      const s = sigmoid(x);
+      return s * (1 - s) * (1 - 2 * s);
+    },
+    symbol: named("σ", "\\sigma"),
+    derivative: prime("σ", "\\sigma"),
+    doc: {
+      formula: docFormula("1 / (1 + exp(-x))", "\\sigma(x) = \\frac{1}{1 + e^{-x}}"),
+      derivative: docFormula("sigmoid(x) * (1 - sigmoid(x))", "\\sigma'(x) = \\sigma(x)\\left(1 - \\sigma(x)\\right)"),
+      secondDerivative: docFormula(
+        "sigmoid(x) * (1 - sigmoid(x)) * (1 - 2 * sigmoid(x))",
+        "\\sigma''(x) = \\sigma(x)\\left(1 - \\sigma(x)\\right)\\left(1 - 2\\sigma(x)\\right)",
+      ),
+      range: "(0, 1)",
+      derivativeExtrema: [
+        { kind: "maximum", value: 0.25, where: "x = 0", at: 0 },
+        { kind: "infimum", value: 0, where: "x → ±∞" },
+      ],
+    },
   }),
   unary({
     name: "tanh",
@@ -64,6 +114,28 @@ export const unaryOps: readonly OpDef[] = [
     description: "tanh(x)",
     f: Math.tanh,
     df: (_x, y) => 1 - y * y,
+    d2f: (x) => {
+      const t = Math.tanh(x);
+      return -2 * t * (1 - t * t);
+    },
+    symbol: named("tanh", "\\tanh"),
+    derivative: prime("tanh", "\\tanh"),
+    doc: {
+      formula: docFormula(
+        "(exp(x) - exp(-x)) / (exp(x) + exp(-x))",
+        "\\tanh(x) = \\frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
+      ),
+      derivative: docFormula("1 - tanh(x)^2", "\\tanh'(x) = 1 - \\tanh^2(x)"),
+      secondDerivative: docFormula(
+        "-2 * tanh(x) * (1 - tanh(x)^2)",
+        "\\tanh''(x) = -2\\tanh(x)\\left(1 - \\tanh^2(x)\\right)",
+      ),
+      range: "(-1, 1)",
+      derivativeExtrema: [
+        { kind: "maximum", value: 1, where: "x = 0", at: 0 },
+        { kind: "infimum", value: 0, where: "x → ±∞" },
+      ],
+    },
   }),
   unary({
     name: "relu",
@@ -71,6 +143,23 @@ export const unaryOps: readonly OpDef[] = [
     description: "max(0, x)",
     f: (x) => Math.max(x, 0),
     df: (x) => (x > 0 ? 1 : 0),
+    d2f: () => 0,
+    symbol: named("relu", "\\operatorname{relu}"),
+    derivative: prime("relu", "\\operatorname{relu}"),
+    doc: {
+      formula: piecewise([{ value: "x", when: "x > 0" }, { value: "0" }], "\\max(0, x)"),
+      derivative: piecewise(
+        [{ value: "1", when: "x > 0" }, { value: "0" }],
+        "\\begin{cases} 1 & x > 0 \\\\ 0 & x \\le 0 \\end{cases}",
+      ),
+      secondDerivative: docFormula("0", "0 \\quad (x \\ne 0)"),
+      range: "[0, ∞)",
+      derivativeExtrema: [
+        { kind: "maximum", value: 1, where: "x > 0" },
+        { kind: "minimum", value: 0, where: "x ≤ 0" },
+      ],
+      atKink: "Undefined at x = 0 mathematically; gradserve uses relu'(0) = 0, as PyTorch does.",
+    },
   }),
   unary({
     name: "leaky_relu",
@@ -79,6 +168,26 @@ export const unaryOps: readonly OpDef[] = [
     attrs: { slope: { type: "number", default: 0.01, description: "Slope for x ≤ 0 (PyTorch's negative_slope)" } },
     f: (x, a) => (x > 0 ? x : num(a, "slope") * x),
     df: (x, _y, a) => (x > 0 ? 1 : num(a, "slope")),
+    d2f: () => 0,
+    symbol: named("leaky_relu", "\\operatorname{leaky\\_relu}"),
+    derivative: prime("leaky_relu", "\\operatorname{leaky\\_relu}"),
+    doc: {
+      formula: piecewise(
+        [{ value: "x", when: "x > 0" }, { value: "slope * x" }],
+        "\\begin{cases} x & x > 0 \\\\ s\\,x & x \\le 0 \\end{cases}",
+      ),
+      derivative: piecewise(
+        [{ value: "1", when: "x > 0" }, { value: "slope" }],
+        "\\begin{cases} 1 & x > 0 \\\\ s & x \\le 0 \\end{cases}",
+      ),
+      secondDerivative: docFormula("0", "0 \\quad (x \\ne 0)"),
+      range: "(-∞, ∞) for slope > 0",
+      derivativeExtrema: [
+        { kind: "maximum", value: 1, where: "x > 0 (for slope < 1)" },
+        { kind: "minimum", value: 0.01, where: "x ≤ 0: the slope (0.01 by default)" },
+      ],
+      atKink: "Undefined at x = 0 mathematically; gradserve uses the slope there, as PyTorch does.",
+    },
   }),
   unary({
     name: "softplus",
@@ -86,6 +195,19 @@ export const unaryOps: readonly OpDef[] = [
     description: "log(1 + e^x)",
     f: softplus,
     df: (x) => sigmoid(x),
+    d2f: (x) => sigmoid(x) * (1 - sigmoid(x)),
+    symbol: named("softplus", "\\operatorname{softplus}"),
+    derivative: named("σ", "\\sigma"),
+    doc: {
+      formula: docFormula("log(1 + exp(x))", "\\log\\left(1 + e^{x}\\right)"),
+      derivative: docFormula("sigmoid(x)", "\\sigma(x)"),
+      secondDerivative: docFormula("sigmoid(x) * (1 - sigmoid(x))", "\\sigma(x)\\left(1 - \\sigma(x)\\right)"),
+      range: "(0, ∞)",
+      derivativeExtrema: [
+        { kind: "supremum", value: 1, where: "x → ∞" },
+        { kind: "infimum", value: 0, where: "x → -∞" },
+      ],
+    },
   }),
   unary({
     name: "elu",
@@ -94,9 +216,113 @@ export const unaryOps: readonly OpDef[] = [
     attrs: { alpha: { type: "number", default: 1, description: "Scale of the negative part" } },
     f: (x, a) => (x > 0 ? x : num(a, "alpha") * Math.expm1(x)),
     df: (x, _y, a) => (x > 0 ? 1 : num(a, "alpha") * Math.exp(x)),
+    d2f: (x, a) => (x > 0 ? 0 : num(a, "alpha") * Math.exp(x)),
+    symbol: named("elu", "\\operatorname{elu}"),
+    derivative: prime("elu", "\\operatorname{elu}"),
+    doc: {
+      formula: piecewise(
+        [{ value: "x", when: "x > 0" }, { value: "alpha * (exp(x) - 1)" }],
+        "\\begin{cases} x & x > 0 \\\\ \\alpha\\left(e^{x} - 1\\right) & x \\le 0 \\end{cases}",
+      ),
+      derivative: piecewise(
+        [{ value: "1", when: "x > 0" }, { value: "alpha * exp(x)" }],
+        "\\begin{cases} 1 & x > 0 \\\\ \\alpha e^{x} & x \\le 0 \\end{cases}",
+      ),
+      secondDerivative: piecewise(
+        [{ value: "0", when: "x > 0" }, { value: "alpha * exp(x)" }],
+        "\\begin{cases} 0 & x > 0 \\\\ \\alpha e^{x} & x < 0 \\end{cases}",
+      ),
+      range: "(-alpha, ∞)",
+      derivativeExtrema: [
+        { kind: "maximum", value: 1, where: "x > 0 (for alpha ≤ 1)" },
+        { kind: "infimum", value: 0, where: "x → -∞" },
+      ],
+      atKink:
+        "At x = 0 gradserve uses alpha·e^0 = alpha (the left derivative), as PyTorch does; for alpha = 1 both sides agree.",
+    },
   }),
-  unary({ name: "exp", category: "function", description: "e^x", f: Math.exp, df: (_x, y) => y }),
-  unary({ name: "log", category: "function", description: "natural logarithm", f: Math.log, df: (x) => 1 / x }),
-  unary({ name: "sqrt", category: "function", description: "√x", f: Math.sqrt, df: (_x, y) => 0.5 / y }),
-  unary({ name: "abs", category: "function", description: "|x|", f: Math.abs, df: (x) => Math.sign(x) }),
+  unary({
+    name: "exp",
+    category: "function",
+    description: "e^x",
+    f: Math.exp,
+    df: (_x, y) => y,
+    d2f: Math.exp,
+    symbol: (x) => symbol(`e^${group(x).text}`, `e^{${x.latex}}`),
+    derivative: (x) => symbol(`e^${group(x).text}`, `e^{${x.latex}}`),
+    doc: {
+      formula: docFormula("exp(x)", "e^{x}"),
+      derivative: docFormula("exp(x)", "e^{x}"),
+      secondDerivative: docFormula("exp(x)", "e^{x}"),
+      range: "(0, ∞)",
+      derivativeExtrema: [
+        { kind: "infimum", value: 0, where: "x → -∞" },
+        { kind: "supremum", value: Number.POSITIVE_INFINITY, where: "x → ∞" },
+      ],
+    },
+  }),
+  unary({
+    name: "log",
+    category: "function",
+    description: "natural logarithm",
+    f: Math.log,
+    df: (x) => 1 / x,
+    d2f: (x) => -1 / (x * x),
+    symbol: named("ln", "\\ln"),
+    derivative: (x) => symbol(`1/${group(x).text}`, `\\frac{1}{${x.latex}}`),
+    doc: {
+      formula: docFormula("log(x)", "\\ln x"),
+      derivative: docFormula("1 / x", "\\frac{1}{x}"),
+      secondDerivative: docFormula("-1 / x^2", "-\\frac{1}{x^{2}}"),
+      range: "(-∞, ∞) for x > 0",
+      derivativeExtrema: [
+        { kind: "infimum", value: 0, where: "x → ∞" },
+        { kind: "supremum", value: Number.POSITIVE_INFINITY, where: "x → 0+" },
+      ],
+    },
+  }),
+  unary({
+    name: "sqrt",
+    category: "function",
+    description: "√x",
+    f: Math.sqrt,
+    df: (_x, y) => 0.5 / y,
+    d2f: (x) => -0.25 / (x * Math.sqrt(x)),
+    symbol: (x) => symbol(`√${group(x).text}`, `\\sqrt{${x.latex}}`),
+    derivative: (x) => symbol(`1/(2√${group(x).text})`, `\\frac{1}{2\\sqrt{${x.latex}}}`),
+    doc: {
+      formula: docFormula("sqrt(x)", "\\sqrt{x}"),
+      derivative: docFormula("1 / (2 * sqrt(x))", "\\frac{1}{2\\sqrt{x}}"),
+      secondDerivative: docFormula("-1 / (4 * x * sqrt(x))", "-\\frac{1}{4x^{3/2}}"),
+      range: "[0, ∞) for x ≥ 0",
+      derivativeExtrema: [
+        { kind: "infimum", value: 0, where: "x → ∞" },
+        { kind: "supremum", value: Number.POSITIVE_INFINITY, where: "x → 0+ (infinite at 0: a non-finite gradient)" },
+      ],
+    },
+  }),
+  unary({
+    name: "abs",
+    category: "function",
+    description: "|x|",
+    f: Math.abs,
+    df: (x) => Math.sign(x),
+    d2f: () => 0,
+    symbol: (x) => symbol(`|${x.text}|`, `\\left|${x.latex}\\right|`),
+    derivative: named("sign", "\\operatorname{sign}"),
+    doc: {
+      formula: piecewise([{ value: "x", when: "x > 0" }, { value: "-x" }], "|x|"),
+      derivative: piecewise(
+        [{ value: "1", when: "x > 0" }, { value: "-1", when: "x < 0" }, { value: "0" }],
+        "\\operatorname{sign}(x)",
+      ),
+      secondDerivative: docFormula("0", "0 \\quad (x \\ne 0)"),
+      range: "[0, ∞)",
+      derivativeExtrema: [
+        { kind: "maximum", value: 1, where: "x > 0" },
+        { kind: "minimum", value: -1, where: "x < 0" },
+      ],
+      atKink: "Undefined at x = 0 mathematically; gradserve uses 0 there, as PyTorch's sign does.",
+    },
+  }),
 ];
