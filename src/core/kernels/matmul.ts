@@ -1,10 +1,13 @@
 import { type Tensor, zeros } from "../tensor.js";
+import { dims, gemmBlocked, gemmSimple, type Operand } from "./gemm-js.js";
+import { wasmGemm } from "./gemm-wasm.js";
 
 /**
  * C = A·B with the i-k-j loop order, so the innermost loop walks B and C along rows (unit stride).
- * This is the reference kernel; faster kernels must agree with it to float64 rounding.
+ * This is the reference kernel; faster kernels must agree with it to float64 rounding (the ones below agree
+ * bit for bit: see gemm-js.ts).
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
+export function matmulReference(a: Tensor, b: Tensor): Tensor {
   const m = a.rows;
   const n = b.cols;
   const kk = a.cols;
@@ -21,4 +24,57 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     }
   }
   return out;
+}
+
+/**
+ * The kernels behind `product`: `simple` is plain loops (the cheapest for small matrices), `blocked` the
+ * cache-blocked pure-JavaScript kernel (the portable fallback for large ones), `wasm` the WebAssembly SIMD one.
+ */
+export type KernelName = "simple" | "blocked" | "wasm";
+
+/**
+ * Below this many multiply-adds (m·n·k) the plain loops win: packing and copying into the WebAssembly memory
+ * cost more than they save. Measured with bench/kernels.ts's crossover table (about 16³ on x64).
+ */
+export const SMALL_PRODUCT = 4096;
+
+/** The kernel `product` uses for an m×k·k×n product when none is named. */
+export function chooseKernel(m: number, n: number, k: number): KernelName {
+  if (m * n * k < SMALL_PRODUCT) return "simple";
+  return wasmGemm() ? "wasm" : "blocked";
+}
+
+/**
+ * op(A)·op(B), where op(X) is Xᵀ when its flag is set; transposed operands are read in place, never
+ * materialized. The caller checks that the inner dimensions agree. `kernel` forces one kernel (tests and
+ * benchmarks); an unavailable `wasm` kernel falls back to the blocked one.
+ */
+export function product(a: Tensor, transA: boolean, b: Tensor, transB: boolean, kernel?: KernelName): Tensor {
+  const left: Operand = { data: a.data, rows: a.rows, cols: a.cols, transposed: transA };
+  const right: Operand = { data: b.data, rows: b.rows, cols: b.cols, transposed: transB };
+  const { m, n, k } = dims(left, right);
+  const use = kernel ?? chooseKernel(m, n, k);
+  if (use === "wasm" && m > 0 && n > 0) {
+    const data = wasmGemm()?.multiply(left, right);
+    if (data) return { rows: m, cols: n, data };
+  }
+  const out = zeros(m, n);
+  if (use === "simple") gemmSimple(left, right, out.data);
+  else gemmBlocked(left, right, out.data);
+  return out;
+}
+
+/** A·B. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  return product(a, false, b, false);
+}
+
+/** Aᵀ·B without forming Aᵀ. */
+export function matmulTransA(a: Tensor, b: Tensor): Tensor {
+  return product(a, true, b, false);
+}
+
+/** A·Bᵀ without forming Bᵀ. */
+export function matmulTransB(a: Tensor, b: Tensor): Tensor {
+  return product(a, false, b, true);
 }

@@ -1,5 +1,5 @@
 import { CoreError } from "../errors.js";
-import { matmul } from "../kernels/matmul.js";
+import { matmul, matmulTransA, matmulTransB } from "../kernels/matmul.js";
 import { shapeText, transpose } from "../tensor.js";
 import { compound, type Formula, group, ONE, transposed } from "./formula.js";
 import type { OpDef } from "./types.js";
@@ -25,10 +25,10 @@ export const linalgOps: readonly OpDef[] = [
       return { rows: a.rows, cols: b.cols };
     },
     forward: ([a, b]) => matmul(a, b),
-    // C = AB: dA = G·Bᵀ, dB = Aᵀ·G.
+    // C = AB: dA = G·Bᵀ, dB = Aᵀ·G, the transposed operands read in place by the kernels.
     backward: (g, [a, b], _out, _attrs, needs) => [
-      needs[0] ? matmul(g, transpose(b)) : null,
-      needs[1] ? matmul(transpose(a), g) : null,
+      needs[0] ? matmulTransB(g, b) : null,
+      needs[1] ? matmulTransA(a, g) : null,
     ],
     math: {
       forward: ([a, b]) => compound(`${group(a).text}·${group(b).text}`, `${group(a).latex} ${group(b).latex}`),

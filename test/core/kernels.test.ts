@@ -1,0 +1,232 @@
+import { existsSync, readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { gemmBlocked, gemmSimple, type Operand } from "../../src/core/kernels/gemm-js.js";
+import { gemmFromBytes, type WasmGemm, wasmGemm, wasmPath } from "../../src/core/kernels/gemm-wasm.js";
+import {
+  chooseKernel,
+  type KernelName,
+  matmul,
+  matmulReference,
+  matmulTransA,
+  matmulTransB,
+  product,
+} from "../../src/core/kernels/matmul.js";
+import { compileGemm } from "../../src/core/kernels/wasm/build.mjs";
+import { registry } from "../../src/core/ops/registry.js";
+import { type Tensor, transpose, zeros } from "../../src/core/tensor.js";
+
+/** mulberry32: a tiny seeded PRNG, so that every sample (and so every failure) reproduces. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const rng = mulberry32(20261127);
+
+/** Entries of mixed sign and magnitude (1e-3 … 1e3), so that rounding differences would show. */
+function random(rows: number, cols: number): Tensor {
+  const t = zeros(rows, cols);
+  for (let k = 0; k < t.data.length; k++) t.data[k] = (rng() - 0.5) * 10 ** (6 * rng() - 3);
+  return t;
+}
+
+/** What each kernel promises: the reference's result to float64 rounding, |c - ref| ≤ 1e-12·Σ|a·b|. */
+function expectClose(got: Tensor, a: Tensor, b: Tensor, ref: Tensor): void {
+  expect([got.rows, got.cols]).toEqual([ref.rows, ref.cols]);
+  const scale = matmulReference({ ...a, data: a.data.map(Math.abs) }, { ...b, data: b.data.map(Math.abs) }).data;
+  for (let e = 0; e < ref.data.length; e++) {
+    if (Math.abs(got.data[e] - ref.data[e]) > 1e-12 * scale[e]) {
+      expect.fail(`entry ${e}: ${got.data[e]} vs the reference's ${ref.data[e]} (Σ|a·b| = ${scale[e]})`);
+    }
+  }
+}
+
+/**
+ * What these kernels actually deliver: every entry summed in the reference's order (k ascending, from zero,
+ * no fused multiply-add), so the results are identical bit for bit, NaN and the sign of zero included.
+ */
+function expectIdentical(got: Tensor, ref: Tensor): void {
+  expect([got.rows, got.cols]).toEqual([ref.rows, ref.cols]);
+  for (let e = 0; e < ref.data.length; e++) {
+    if (!Object.is(got.data[e], ref.data[e])) {
+      expect.fail(`entry ${e} of ${ref.rows}×${ref.cols}: ${got.data[e]} vs the reference's ${ref.data[e]}`);
+    }
+  }
+}
+
+type Variant = "A·B" | "Aᵀ·B" | "A·Bᵀ" | "Aᵀ·Bᵀ";
+const variants: readonly [Variant, boolean, boolean][] = [
+  ["A·B", false, false],
+  ["Aᵀ·B", true, false],
+  ["A·Bᵀ", false, true],
+  ["Aᵀ·Bᵀ", true, true],
+];
+
+/** Operands stored so that op(A) is m×k and op(B) is k×n, and the reference product of op(A)·op(B). */
+function problem(m: number, n: number, k: number, transA: boolean, transB: boolean) {
+  const a = transA ? random(k, m) : random(m, k);
+  const b = transB ? random(n, k) : random(k, n);
+  const opA = transA ? transpose(a) : a;
+  const opB = transB ? transpose(b) : b;
+  return { a, b, opA, opB, ref: matmulReference(opA, opB) };
+}
+
+const operand = (t: Tensor, transposed: boolean): Operand => ({ ...t, transposed });
+
+// Odd sizes, vectors and sizes on either side of every block boundary: the 4×4 register tile (MR, NR), the
+// packed blocks MC = 64/128 (JS/WebAssembly), KC = 256 and NC = 512/1024.
+const shapes: readonly [number, number, number][] = [
+  [1, 1, 1],
+  [1, 1, 7],
+  [1, 9, 1],
+  [9, 1, 1],
+  [1, 13, 17],
+  [13, 1, 17],
+  [2, 3, 5],
+  [3, 3, 3],
+  [4, 4, 4],
+  [5, 5, 5],
+  [7, 11, 13],
+  [8, 8, 8],
+  [15, 17, 3],
+  [31, 33, 65],
+  [63, 65, 64],
+  [64, 64, 256],
+  [65, 3, 257],
+  [127, 129, 255],
+  [128, 4, 513],
+  [129, 5, 1],
+  [3, 513, 9],
+  [2, 1025, 3],
+  [6, 1029, 258],
+  [0, 3, 4],
+  [3, 0, 4],
+  [3, 4, 0],
+];
+
+let freshWasm: WasmGemm;
+let freshBytes: Uint8Array;
+
+beforeAll(async () => {
+  // The WebAssembly kernel is compiled here from its current source, so the test checks gemm.as itself
+  // whether or not `npm run build:wasm` has run.
+  freshBytes = await compileGemm();
+  freshWasm = gemmFromBytes(freshBytes);
+}, 60_000);
+
+describe("fast matmul kernels agree with the reference kernel", () => {
+  const kernels: Record<string, (a: Operand, b: Operand, m: number, n: number) => Float64Array> = {
+    simple: (a, b, m, n) => {
+      const c = new Float64Array(m * n);
+      gemmSimple(a, b, c);
+      return c;
+    },
+    blocked: (a, b, m, n) => {
+      const c = new Float64Array(m * n);
+      gemmBlocked(a, b, c);
+      return c;
+    },
+    wasm: (a, b) => freshWasm.multiply(a, b) ?? expect.fail("the operands fit the WebAssembly memory"),
+  };
+
+  for (const [name, run] of Object.entries(kernels)) {
+    for (const [variant, transA, transB] of variants) {
+      it(`${name}: ${variant} on ${shapes.length} shapes from 1×1 to past the block sizes`, () => {
+        for (const [m, n, k] of shapes) {
+          const { a, b, opA, opB, ref } = problem(m, n, k, transA, transB);
+          const got = { rows: m, cols: n, data: run(operand(a, transA), operand(b, transB), m, n) };
+          expectClose(got, opA, opB, ref);
+          expectIdentical(got, ref);
+        }
+      });
+    }
+  }
+
+  it("on random shapes up to 150 in every variant, through product() with each kernel named", () => {
+    for (let trial = 0; trial < 40; trial++) {
+      const [m, n, k] = [0, 0, 0].map(() => 1 + Math.floor(rng() * 150));
+      const [, transA, transB] = variants[trial % 4];
+      const { a, b, opA, opB, ref } = problem(m, n, k, transA, transB);
+      for (const kernel of ["simple", "blocked", "wasm"] as KernelName[]) {
+        const got = product(a, transA, b, transB, kernel);
+        expectClose(got, opA, opB, ref);
+        expectIdentical(got, ref);
+      }
+    }
+  });
+
+  it("propagates NaN and ±Infinity exactly as the reference does (edge tiles included)", () => {
+    for (const [m, n, k] of [
+      [5, 7, 9],
+      [66, 70, 300],
+    ]) {
+      const { a, b, ref: _ } = problem(m, n, k, false, false);
+      a.data[3] = Number.POSITIVE_INFINITY;
+      a.data[a.data.length - 1] = Number.NaN;
+      b.data[b.data.length - 2] = Number.NEGATIVE_INFINITY;
+      b.data[1] = 0;
+      const ref = matmulReference(a, b);
+      for (const kernel of ["simple", "blocked", "wasm"] as KernelName[]) {
+        expectIdentical(product(a, false, b, false, kernel), ref);
+      }
+      expectIdentical(
+        { rows: m, cols: n, data: freshWasm.multiply(operand(a, false), operand(b, false)) ?? zeros(0, 0).data },
+        ref,
+      );
+    }
+  });
+});
+
+describe("the matmul entry points", () => {
+  it("matmul, matmulTransA and matmulTransB equal the reference on materialized transposes", () => {
+    for (const [m, n, k] of [
+      [1, 1, 1],
+      [3, 4, 5],
+      [8, 8, 8],
+      [40, 30, 50],
+      [128, 10, 256],
+    ]) {
+      const a = random(m, k);
+      const b = random(k, n);
+      const ref = matmulReference(a, b);
+      expectIdentical(matmul(a, b), ref);
+      expectIdentical(matmulTransA(transpose(a), b), ref);
+      expectIdentical(matmulTransB(a, transpose(b)), ref);
+    }
+  });
+
+  it("keep homework sizes (up to 8×8·8×8) on the plain loops, with no WebAssembly call", () => {
+    for (let m = 1; m <= 8; m++) {
+      for (let n = 1; n <= 8; n++) for (let k = 1; k <= 8; k++) expect(chooseKernel(m, n, k)).toBe("simple");
+    }
+    expect(chooseKernel(128, 256, 784)).toBe(wasmGemm() ? "wasm" : "blocked");
+  });
+
+  it("the matmul op's forward and backward equal the reference products", () => {
+    const op = registry.get("matmul");
+    if (!op) throw new Error("no matmul op");
+    const a = random(37, 70);
+    const b = random(70, 45);
+    const g = random(37, 45);
+    const forward = op.forward([a, b], {});
+    expectIdentical(forward, matmulReference(a, b));
+    const [da, db] = op.backward(g, [a, b], forward, {}, [true, true]);
+    expectIdentical(da as Tensor, matmulReference(g, transpose(b)));
+    expectIdentical(db as Tensor, matmulReference(transpose(a), g));
+  });
+});
+
+describe("the built WebAssembly module", () => {
+  it("is the one its source compiles to, when it has been built", () => {
+    if (!existsSync(wasmPath)) return; // not built: the service uses the portable kernels
+    const built = new Uint8Array(readFileSync(wasmPath));
+    expect(Buffer.compare(built, freshBytes), `${wasmPath.pathname} is stale: run 'npm run build:wasm'`).toBe(0);
+    expect(wasmGemm()).not.toBeNull();
+  });
+});
