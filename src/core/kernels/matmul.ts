@@ -1,4 +1,4 @@
-import { type Tensor, zeros } from "../tensor.js";
+import { type Tensor, transpose, zeros } from "../tensor.js";
 import { dims, gemmBlocked, gemmSimple, type Operand } from "./gemm-js.js";
 import { wasmGemm } from "./gemm-wasm.js";
 
@@ -28,9 +28,21 @@ export function matmulReference(a: Tensor, b: Tensor): Tensor {
 
 /**
  * The kernels behind `product`: `simple` is plain loops (the cheapest for small matrices), `blocked` the
- * cache-blocked pure-JavaScript kernel (the portable fallback for large ones), `wasm` the WebAssembly SIMD one.
+ * cache-blocked pure-JavaScript kernel (the portable fallback for large ones), `wasm` the WebAssembly SIMD one,
+ * and `reference` the reference kernel on materialized transposes (what the matmul op did before the fast
+ * kernels; for benchmarks).
  */
-export type KernelName = "simple" | "blocked" | "wasm";
+export type KernelName = "reference" | "simple" | "blocked" | "wasm";
+
+let forced: KernelName | undefined;
+
+/**
+ * Makes every product that names no kernel use this one (undefined: choose by size again). For benchmarks
+ * that time the whole graph on one kernel; the service never calls it.
+ */
+export function forceKernel(kernel: KernelName | undefined): void {
+  forced = kernel;
+}
 
 /**
  * Below this many multiply-adds (m·n·k) the plain loops win: packing and copying into the WebAssembly memory
@@ -53,7 +65,8 @@ export function product(a: Tensor, transA: boolean, b: Tensor, transB: boolean, 
   const left: Operand = { data: a.data, rows: a.rows, cols: a.cols, transposed: transA };
   const right: Operand = { data: b.data, rows: b.rows, cols: b.cols, transposed: transB };
   const { m, n, k } = dims(left, right);
-  const use = kernel ?? chooseKernel(m, n, k);
+  const use = kernel ?? forced ?? chooseKernel(m, n, k);
+  if (use === "reference") return matmulReference(transA ? transpose(a) : a, transB ? transpose(b) : b);
   if (use === "wasm" && m > 0 && n > 0) {
     const data = wasmGemm()?.multiply(left, right);
     if (data) return { rows: m, cols: n, data };
