@@ -8,6 +8,7 @@ import { defaultLimits, type Limits } from "./api/limits.js";
 import { openapiOptions } from "./api/openapi.js";
 import { installProblemHandlers } from "./api/problems.js";
 import { expressionsRoute } from "./api/routes/expressions.js";
+import { functionsRoute } from "./api/routes/functions.js";
 import { gradientsRoute } from "./api/routes/gradients.js";
 import { healthRoute } from "./api/routes/health.js";
 
@@ -47,5 +48,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(healthRoute);
   await app.register(gradientsRoute);
   await app.register(expressionsRoute, { limits: { ...defaultLimits, ...options.limits } });
+  await app.register(functionsRoute);
   return app;
 }

@@ -1,8 +1,10 @@
 import { type Bindings, type CompiledExpression, compileExpression } from "../core/compile/expression.js";
 import { compileGraphForm, type GraphFormNode } from "../core/compile/graph-form.js";
+import type { ExplainTarget } from "../core/explain/index.js";
 import { sgdStep } from "../core/optimize.js";
-import { leafGradient, solve } from "../core/problem.js";
+import { leafGradient, type Solution, solve } from "../core/problem.js";
 import { zeros } from "../core/tensor.js";
+import { analysis } from "./analysis.js";
 import type { ExpressionsRequestBody, ExpressionsResponseBody } from "./schemas/expressions.js";
 import type { WireValue } from "./schemas/values.js";
 import { decode, encodeAs, encodeMatrix, type WireForm } from "./wire.js";
@@ -26,10 +28,26 @@ function compileRequest(body: ExpressionsRequestBody, forms: Map<string, WireFor
   return compileGraphForm(nodes, graph.output, bindings);
 }
 
-export function computeExpression(body: ExpressionsRequestBody): ExpressionsResponseBody {
+export interface SolvedExpression {
+  readonly compiled: CompiledExpression;
+  readonly forms: ReadonlyMap<string, WireForm>;
+  readonly solution: Solution;
+  readonly target: ExplainTarget;
+}
+
+export function solveExpressionRequest(body: ExpressionsRequestBody): SolvedExpression {
   const forms = new Map<string, WireForm>();
   const compiled = compileRequest(body, forms);
-  const solution = solve(compiled);
+  return {
+    compiled,
+    forms,
+    solution: solve(compiled),
+    target: { kind: "graph", problem: compiled, names: compiled.named },
+  };
+}
+
+export function expressionResponse(solved: SolvedExpression, body: ExpressionsRequestBody): ExpressionsResponseBody {
+  const { compiled, forms, solution } = solved;
   const values: ExpressionsResponseBody["values"] = {};
   const valueGradients: ExpressionsResponseBody["valueGradients"] = {};
   for (const [name, index] of compiled.named) {
@@ -41,7 +59,13 @@ export function computeExpression(body: ExpressionsRequestBody): ExpressionsResp
   for (const name of compiled.parameters) {
     gradients[name] = encodeAs(leafGradient(compiled, solution, name), forms.get(name));
   }
-  const response = { output: encodeMatrix(solution.values[compiled.output]), values, gradients, valueGradients };
+  const response = {
+    output: encodeMatrix(solution.values[compiled.output]),
+    values,
+    gradients,
+    valueGradients,
+    ...analysis(solved.target, solution, body),
+  };
   if (body.learningRate === undefined) return response;
   const updated = sgdStep(compiled, solution, body.learningRate);
   const updatedParameters: Record<string, number | number[] | number[][]> = {};

@@ -6,9 +6,11 @@ import {
   type NetworkSpec,
   weightName,
 } from "../core/compile/network.js";
+import type { ExplainTarget } from "../core/explain/index.js";
 import { sgdStep } from "../core/optimize.js";
-import { leafGradient, solve } from "../core/problem.js";
+import { leafGradient, type Solution, solve } from "../core/problem.js";
 import type { Tensor } from "../core/tensor.js";
+import { analysis } from "./analysis.js";
 import type { GradientsRequestBody, GradientsResponseBody } from "./schemas/gradients.js";
 import type { ActivationInput, LossInput, NetworkInput } from "./schemas/network.js";
 import { decode, encodeAs, encodeMatrix, type ListOrientation, type WireForm } from "./wire.js";
@@ -61,9 +63,24 @@ export function compileRequest(body: Pick<GradientsRequestBody, "network" | "inp
   return { compiled: compileNetwork(spec), forms };
 }
 
-export function computeGradients(body: GradientsRequestBody): GradientsResponseBody {
-  const { compiled, forms } = compileRequest(body);
-  const solution = solve(compiled);
+/** A network request solved: what the JSON response, the pictures and the analyses are made from. */
+export interface SolvedNetwork extends NetworkProblem {
+  readonly solution: Solution;
+  readonly target: ExplainTarget;
+}
+
+export function solveNetworkRequest(body: Pick<GradientsRequestBody, "network" | "input" | "target">): SolvedNetwork {
+  const problem = compileRequest(body);
+  const layout = body.network.layout ?? "columns";
+  return {
+    ...problem,
+    solution: solve(problem.compiled),
+    target: { kind: "network", network: problem.compiled, layout },
+  };
+}
+
+export function gradientsResponse(solved: SolvedNetwork, body: GradientsRequestBody): GradientsResponseBody {
+  const { compiled, forms, solution } = solved;
   const { values } = solution;
   const value = (i: number) => values[i];
   const scalarAt = (i: number) => value(i).data[0];
@@ -92,6 +109,7 @@ export function computeGradients(body: GradientsRequestBody): GradientsResponseB
     })),
     gradients,
     inputGradient: encodeMatrix(gradientOf("input")),
+    ...analysis(solved.target, solution, body),
   };
   if (body.learningRate === undefined) return response;
 

@@ -104,7 +104,8 @@ export function locate(e: unknown, nodeName: string, origin: Origin | undefined)
   return e;
 }
 
-function resolveAttrs(op: OpDef, given: Readonly<Record<string, unknown>>): Attrs {
+/** The op's attributes with defaults filled in; an unknown name or a wrong value is a CoreError listing what fits. */
+export function resolveAttrs(op: OpDef, given: Readonly<Record<string, unknown>>): Attrs {
   const valid = Object.keys(op.attrs);
   for (const key of Object.keys(given)) {
     if (!Object.hasOwn(op.attrs, key)) {

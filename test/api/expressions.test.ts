@@ -106,12 +106,15 @@ describe("POST /v1/expressions", () => {
     // f = (a·b + b³)² / 2 at a = 2, b = -1: u = a·b + b³ = -3, f = 4.5, ∂f/∂u = u = -3,
     // ∂f/∂a = u·b = 3, ∂f/∂b = u·(a + 3b²) = -15.
     const e = await expression({ parameters: { a: 2, b: -1 }, expression: "u = a*b + b^3\nf = u^2 / 2" });
-    expect(e).toEqual({
+    const { diagnostics, ...computed } = e;
+    expect(computed).toEqual({
       output: 4.5,
       values: { u: -3, f: 4.5 },
       gradients: { a: 3, b: -15 },
       valueGradients: { u: -3, f: 1 },
     });
+    // ‖∂f/∂a‖ / ‖∂f/∂b‖ = 3/15.
+    expect(diagnostics).toMatchObject({ ratio: 0.2, flag: "healthy" });
   });
 
   it("lets a name be assigned again: later uses see the new value", async () => {

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { computeExpression } from "../expressions.js";
+import { picture } from "../analysis.js";
+import { expressionResponse, solveExpressionRequest } from "../expressions.js";
 import { type Limits, overLimit } from "../limits.js";
 import { sendProblem } from "../problems.js";
+import { jsonOrPicture } from "../schemas/analysis.js";
 import { ExpressionsRequest, ExpressionsResponse } from "../schemas/expressions.js";
 import { problemResponses } from "../schemas/problem.js";
 
@@ -16,7 +18,10 @@ export const expressionsRoute: FastifyPluginAsyncZod<{ limits: Limits }> = async
         tags: ["gradients"],
         body: ExpressionsRequest,
         response: {
-          200: ExpressionsResponse.describe("The output, every named value, the gradients and the updated parameters"),
+          200: jsonOrPicture(
+            ExpressionsResponse,
+            "The output, every named value, the gradients and the updated parameters",
+          ),
           ...problemResponses,
         },
       },
@@ -41,7 +46,13 @@ export const expressionsRoute: FastifyPluginAsyncZod<{ limits: Limits }> = async
             "/graph/nodes",
           ));
       if (tooBig) return sendProblem(reply, tooBig);
-      return computeExpression(request.body);
+      const solved = solveExpressionRequest(request.body);
+      const { format, digits } = request.body;
+      if (format && format !== "json") {
+        const { contentType, body } = await picture(solved.target, solved.solution, format, digits);
+        return reply.type(contentType).send(body);
+      }
+      return expressionResponse(solved, request.body);
     },
   );
 };

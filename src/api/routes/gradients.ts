@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { computeGradients } from "../networks.js";
+import { picture } from "../analysis.js";
+import { gradientsResponse, solveNetworkRequest } from "../networks.js";
+import { jsonOrPicture } from "../schemas/analysis.js";
 import { GradientsRequest, GradientsResponse } from "../schemas/gradients.js";
 import { problemResponses } from "../schemas/problem.js";
 
@@ -14,13 +16,22 @@ export const gradientsRoute: FastifyPluginAsyncZod = async (app) => {
         tags: ["gradients"],
         body: GradientsRequest,
         response: {
-          200: GradientsResponse.describe(
+          200: jsonOrPicture(
+            GradientsResponse,
             "The forward pass, the loss, the gradients and, given learningRate, the updated network",
           ),
           ...problemResponses,
         },
       },
     },
-    async (request) => computeGradients(request.body),
+    async (request, reply) => {
+      const solved = solveNetworkRequest(request.body);
+      const { format, digits } = request.body;
+      if (format && format !== "json") {
+        const { contentType, body } = await picture(solved.target, solved.solution, format, digits);
+        return reply.type(contentType).send(body);
+      }
+      return gradientsResponse(solved, request.body);
+    },
   );
 };

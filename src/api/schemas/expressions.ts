@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { opNames } from "../../core/ops/registry.js";
 import { expressionExamples } from "../examples.js";
+import { AnalysisOptions, AnalysisResponse } from "./analysis.js";
 import { FiniteNumber, Matrix, MatrixOrList } from "./values.js";
 
 const Identifier = z
@@ -51,6 +52,7 @@ export const ExpressionsRequest = z
     learningRate: FiniteNumber.optional().describe(
       "If given, the response includes updatedParameters: each parameter θ - learningRate·∂output/∂θ",
     ),
+    ...AnalysisOptions,
   })
   .superRefine((body, ctx) => {
     if ((body.expression === undefined) === (body.graph === undefined)) {
@@ -86,6 +88,7 @@ export const ExpressionsResponse = z.object({
     .record(z.string(), MatrixOrList)
     .optional()
     .describe("With learningRate: every parameter after one gradient-descent step, in the form sent"),
+  ...AnalysisResponse,
 });
 
 export type ExpressionsRequestBody = z.infer<typeof ExpressionsRequest>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { homeworkExamples } from "../examples.js";
+import { AnalysisOptions, AnalysisResponse } from "./analysis.js";
 import { Network } from "./network.js";
 import { FiniteNumber, Matrix, MatrixOrList } from "./values.js";
 
@@ -16,6 +17,7 @@ export const GradientsRequest = z
     learningRate: FiniteNumber.optional().describe(
       "If given, the response includes updatedNetwork: every weight and bias after one gradient-descent step θ - learningRate·∂L/∂θ",
     ),
+    ...AnalysisOptions,
   })
   .meta({
     description: "A layer-stack network, its data, and optionally a learning rate for one gradient-descent step",
@@ -44,6 +46,7 @@ export const GradientsResponse = z.object({
   updatedNetwork: Network.optional().describe(
     "The request's network after one gradient-descent step (present when learningRate is given); it can be POSTed again",
   ),
+  ...AnalysisResponse,
 });
 
 export type GradientsRequestBody = z.infer<typeof GradientsRequest>;

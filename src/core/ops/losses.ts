@@ -185,7 +185,7 @@ export const lossOps: readonly OpDef[] = [
       compound(`ln(1 - ${group(p).text}) - ln ${group(p).text}`, `\\ln\\left(1 - ${p.latex}\\right) - \\ln ${p.latex}`),
     // With the target known to be 1 or 0, the textbook simplifications: -1/ŷ and 1/(1 - ŷ).
     dpSymbol: (t, p, target) => {
-      if (target === 1) return negate(over(ONE, p));
+      if (target === 1) return compound(`-1/${group(p).text}`, `-\\frac{1}{${p.latex}}`);
       if (target === 0) return over(ONE, minus(ONE, p));
       return over(
         minus(p, t),

@@ -90,8 +90,9 @@ export interface DocFormula {
 }
 
 export interface Extremum {
-  readonly kind: "maximum" | "minimum" | "supremum" | "infimum";
-  readonly value: number;
+  /** "unbounded": the derivative grows without bound there (it has no value to state). */
+  readonly kind: "maximum" | "minimum" | "supremum" | "infimum" | "unbounded";
+  readonly value?: number;
   /** Where: "x = 0", "x > 0", "x → -∞". */
   readonly where: string;
   /** The point where it is reached, when it is reached at one point. */

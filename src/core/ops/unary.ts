@@ -257,7 +257,7 @@ export const unaryOps: readonly OpDef[] = [
       range: "(0, ∞)",
       derivativeExtrema: [
         { kind: "infimum", value: 0, where: "x → -∞" },
-        { kind: "supremum", value: Number.POSITIVE_INFINITY, where: "x → ∞" },
+        { kind: "unbounded", where: "x → ∞" },
       ],
     },
   }),
@@ -277,7 +277,7 @@ export const unaryOps: readonly OpDef[] = [
       range: "(-∞, ∞) for x > 0",
       derivativeExtrema: [
         { kind: "infimum", value: 0, where: "x → ∞" },
-        { kind: "supremum", value: Number.POSITIVE_INFINITY, where: "x → 0+" },
+        { kind: "unbounded", where: "x → 0+" },
       ],
     },
   }),
@@ -297,7 +297,7 @@ export const unaryOps: readonly OpDef[] = [
       range: "[0, ∞) for x ≥ 0",
       derivativeExtrema: [
         { kind: "infimum", value: 0, where: "x → ∞" },
-        { kind: "supremum", value: Number.POSITIVE_INFINITY, where: "x → 0+ (infinite at 0: a non-finite gradient)" },
+        { kind: "unbounded", where: "x → 0+ (infinite at 0: a non-finite gradient)" },
       ],
     },
   }),

@@ -1,0 +1,184 @@
+import type { Graph, OpNode } from "../graph.js";
+import { type Formula, group, partialName } from "../ops/formula.js";
+import type { CompiledProblem, Solution } from "../problem.js";
+import { isScalar, scalar, type Tensor } from "../tensor.js";
+import { type Rendered, rendered, roundTo } from "./render.js";
+
+export interface Factor {
+  /** ∂ŷ/∂z3 */
+  readonly name: Rendered;
+  /** σ'(z3) */
+  readonly formula: Rendered;
+  readonly value: number;
+  readonly rounded: number;
+  /** The product of this factor and every factor before it on the path. */
+  readonly product: number;
+  readonly productRounded: number;
+}
+
+export interface ChainPath {
+  readonly factors: readonly Factor[];
+  readonly value: number;
+  readonly rounded: number;
+}
+
+export interface ChainRule {
+  readonly kind: "chain-rule";
+  readonly gradient: Rendered & { readonly value: number; readonly rounded: number };
+  /** Every path from the output down to the parameter; their values sum to the gradient. */
+  readonly paths: readonly ChainPath[];
+  /** Paths beyond the ones listed (a graph that reuses values has exponentially many). */
+  readonly omittedPaths: number;
+  /** The whole derivation in one line, in each rendering. */
+  readonly text: string;
+  readonly latex: string;
+}
+
+/** Enough paths to show every use of a value, few enough to read. */
+export const MAX_PATHS = 32;
+
+interface Edge {
+  /** The node that uses the value... */
+  readonly user: OpNode;
+  /** ...as its operand number k. */
+  readonly k: number;
+}
+
+/**
+ * Whether every node on a path from `from` to the output, and every operand of those nodes, is 1×1: then the
+ * chain rule is a product of numbers.
+ */
+export function isScalarChain(graph: Graph, from: number, output: number): boolean {
+  const reaches = reachesOutput(graph, output);
+  const reached = new Array(graph.nodes.length).fill(false);
+  reached[from] = true;
+  for (const n of graph.nodes) {
+    if (n.kind !== "op" || !reaches[n.index] || !n.inputs.some((i) => reached[i])) continue;
+    reached[n.index] = true;
+    if (!isScalar(n.shape) || n.inputs.some((i) => !isScalar(graph.nodes[i].shape))) return false;
+  }
+  return isScalar(graph.nodes[from].shape);
+}
+
+function reachesOutput(graph: Graph, output: number): boolean[] {
+  const reaches = new Array(graph.nodes.length).fill(false);
+  reaches[output] = true;
+  for (let i = output; i >= 0; i--) {
+    const n = graph.nodes[i];
+    if (reaches[i] && n.kind === "op") for (const k of n.inputs) reaches[k] = true;
+  }
+  return reaches;
+}
+
+/**
+ * The chain rule written out for one scalar parameter: the product of local partials along every path from
+ * the output down to it, summed over paths. Each partial's number comes from the op's own backward, so the
+ * derivation and the gradient are computed by the same code.
+ */
+export function chainRule(
+  problem: CompiledProblem,
+  solution: Solution,
+  parameter: number,
+  symbols: readonly Formula[],
+  digits: number,
+): ChainRule {
+  const { graph, output } = problem;
+  const reaches = reachesOutput(graph, output);
+  const uses: Edge[][] = graph.nodes.map(() => []);
+  for (const n of graph.nodes) {
+    if (n.kind !== "op" || !reaches[n.index]) continue;
+    n.inputs.forEach((i, k) => {
+      uses[i].push({ user: n, k });
+    });
+  }
+
+  // Depth-first over uses, with an explicit stack; paths are collected until MAX_PATHS, then only counted.
+  const paths: Edge[][] = [];
+  let total = 0;
+  const stack: { at: number; path: Edge[] }[] = [{ at: parameter, path: [] }];
+  while (stack.length > 0) {
+    const { at, path } = stack.pop() as { at: number; path: Edge[] };
+    if (at === output) {
+      total++;
+      if (paths.length < MAX_PATHS) paths.push(path);
+      continue;
+    }
+    for (const e of uses[at]) stack.push({ at: e.user.index, path: [...path, e] });
+  }
+
+  const factorOf = (e: Edge): { name: Formula; formula: Formula; value: number } => {
+    const operands = e.user.inputs;
+    const values = operands.map((i) => solution.values[i].data[0]);
+    const inputs = operands.map((i) => solution.values[i]);
+    const partials = e.user.op.backward(
+      scalar(1),
+      inputs,
+      solution.values[e.user.index],
+      e.user.attrs,
+      operands.map(() => true),
+    );
+    return {
+      name: partialName(symbols[e.user.index], symbols[operands[e.k]]),
+      formula: e.user.op.math.partial(
+        e.k,
+        operands.map((i) => symbols[i]),
+        symbols[e.user.index],
+        values,
+        e.user.attrs,
+      ),
+      value: (partials[e.k] as Tensor).data[0],
+    };
+  };
+
+  // Each path's factors from the output down, keeping the formulas to group them in the one-line forms.
+  const worked = paths.map((path) =>
+    [...path]
+      .reverse()
+      .map(factorOf)
+      // A partial that is identically 1 (the bias's add, an identity activation) changes nothing.
+      .filter((f) => f.formula.text !== "1"),
+  );
+  const chainPaths: ChainPath[] = worked.map((factors) => {
+    let product = 1;
+    const shown = factors.map((f) => {
+      product *= f.value;
+      return {
+        name: rendered(f.name),
+        formula: rendered(f.formula),
+        value: f.value,
+        rounded: roundTo(f.value, digits),
+        product,
+        productRounded: roundTo(product, digits),
+      };
+    });
+    return { factors: shown, value: product, rounded: roundTo(product, digits) };
+  });
+
+  const gradientValue = solution.grads[parameter]?.data[0] ?? 0;
+  const name = partialName(symbols[output], symbols[parameter]);
+  const sum = (perPath: (factors: ReturnType<typeof factorOf>[]) => string[], sep: string) =>
+    worked.map((factors) => perPath(factors).join(sep) || "1").join(" + ") || "0";
+  const text = [
+    name.text,
+    sum((fs) => fs.map((f) => f.name.text), " · "),
+    sum((fs) => fs.map((f) => group(f.formula).text), " · "),
+    sum((fs) => fs.map((f) => `(${roundTo(f.value, digits)})`), " · "),
+    String(roundTo(gradientValue, digits)),
+  ].join(" = ");
+  const latex = [
+    name.latex,
+    sum((fs) => fs.map((f) => f.name.latex), " \\cdot "),
+    sum((fs) => fs.map((f) => group(f.formula).latex), " \\cdot "),
+    sum((fs) => fs.map((f) => `(${roundTo(f.value, digits)})`), " \\cdot "),
+    String(roundTo(gradientValue, digits)),
+  ].join(" = ");
+
+  return {
+    kind: "chain-rule",
+    gradient: { ...rendered(name), value: gradientValue, rounded: roundTo(gradientValue, digits) },
+    paths: chainPaths,
+    omittedPaths: total - chainPaths.length,
+    text,
+    latex,
+  };
+}
