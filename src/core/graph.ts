@@ -52,15 +52,17 @@ export class GraphBuilder {
     return this.leaf("constant", name, shape, origin);
   }
 
-  apply(opName: string, inputs: readonly number[], options: ApplyOptions = {}): number {
+  /** Applies a registry op by name, or an op given as it is (a test double, say). */
+  apply(opOrName: string | OpDef, inputs: readonly number[], options: ApplyOptions = {}): number {
     const index = this.nodes.length;
+    const opName = typeof opOrName === "string" ? opOrName : opOrName.name;
     const name = options.name ?? `${opName}#${index}`;
     const located = (e: unknown) => locate(e, name, options.origin);
     let op: OpDef;
     let attrs: Attrs;
     let shape: Shape;
     try {
-      op = getOp(opName);
+      op = typeof opOrName === "string" ? getOp(opOrName) : opOrName;
       if (inputs.length !== op.operands.length) {
         throw new CoreError(
           "shape",
