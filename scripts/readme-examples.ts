@@ -6,6 +6,7 @@ import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { buildApp } from "../src/app.js";
+import { readmePictures, sigmoidChain } from "../test/support/readme.js";
 
 const run = promisify(execFile);
 const readmeUrl = new URL("../README.md", import.meta.url);
@@ -36,7 +37,7 @@ function layout(value: unknown, indent = ""): string {
 const app = await buildApp();
 const origin = await app.listen({ port: 0, host: "127.0.0.1" });
 let readme = await readFile(readmeUrl, "utf8");
-const pattern = /(```sh\n)(curl[\s\S]*?)(```\n\n```json\n)([\s\S]*?)(```)/g;
+const pattern = /(```sh\n)(curl(?:(?!```)[\s\S])*)(```\n\n```json\n)((?:(?!```)[\s\S])*)(```)/g;
 const replacements: [string, string][] = [];
 for (const m of readme.matchAll(pattern)) {
   const { stdout } = await run("sh", ["-c", m[2].trim().replaceAll("http://localhost:3000", origin)]);
@@ -44,5 +45,15 @@ for (const m of readme.matchAll(pattern)) {
 }
 for (const [from, to] of replacements) readme = readme.replace(from, to);
 await writeFile(readmeUrl, readme);
+
+// The pictures the README shows, drawn by the service itself.
+for (const [file, format] of readmePictures) {
+  const res = await fetch(`${origin}/v1/gradients`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ...sigmoidChain, format }),
+  });
+  await writeFile(new URL(`../${file}`, import.meta.url), await res.text());
+}
 await app.close();
 console.log(`updated ${replacements.length} examples in README.md`);

@@ -4,6 +4,7 @@ import { promisify } from "node:util";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.js";
+import { readmePictures, sigmoidChain } from "./support/readme.js";
 
 const run = promisify(execFile);
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
@@ -40,6 +41,19 @@ describe("the README's curl examples, against a live server", () => {
       expect(command).not.toBe(example.command);
       const { stdout } = await run("sh", ["-c", command]);
       expect(JSON.parse(stdout)).toEqual(example.expected);
+    },
+  );
+
+  it.each(readmePictures)(
+    "%s is what the service draws now (npm run readme:examples redraws it)",
+    async (file, format) => {
+      const res = await fetch(`${origin}/v1/gradients`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...sigmoidChain, format }),
+      });
+      expect(res.headers.get("content-type")).toMatch(/^image\/svg\+xml/);
+      expect(await res.text()).toBe(readFileSync(new URL(`../${file}`, import.meta.url), "utf8"));
     },
   );
 });
