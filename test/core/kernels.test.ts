@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gemmBlocked, gemmSimple, type Operand } from "../../src/core/kernels/gemm-js.js";
 import { gemmFromBytes, type WasmGemm, wasmGemm, wasmPath } from "../../src/core/kernels/gemm-wasm.js";
 import {
@@ -111,14 +111,21 @@ const shapes: readonly [number, number, number][] = [
 ];
 
 let freshWasm: WasmGemm;
+let freshParallel: WasmGemm;
 let freshBytes: Uint8Array;
 
 beforeAll(async () => {
   // The WebAssembly kernel is compiled here from its current source, so the test checks gemm.as itself
-  // whether or not `npm run build:wasm` has run.
+  // whether or not `npm run build:wasm` has run. One instance runs on this thread alone; the other splits
+  // every product, however small, between this thread and two workers.
   freshBytes = await compileGemm();
-  freshWasm = gemmFromBytes(freshBytes);
+  freshWasm = gemmFromBytes(freshBytes, { threads: 1 });
+  freshParallel = gemmFromBytes(freshBytes, { threads: 3, parallelFrom: 1 });
 }, 60_000);
+
+afterAll(async () => {
+  await freshParallel.close();
+});
 
 describe("fast matmul kernels agree with the reference kernel", () => {
   const kernels: Record<string, (a: Operand, b: Operand, m: number, n: number) => Float64Array> = {
@@ -133,6 +140,7 @@ describe("fast matmul kernels agree with the reference kernel", () => {
       return c;
     },
     wasm: (a, b) => freshWasm.multiply(a, b) ?? expect.fail("the operands fit the WebAssembly memory"),
+    "wasm on 3 threads": (a, b) => freshParallel.multiply(a, b) ?? expect.fail("the workers answer"),
   };
 
   for (const [name, run] of Object.entries(kernels)) {

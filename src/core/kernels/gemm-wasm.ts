@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import os from "node:os";
+import { Worker } from "node:worker_threads";
 import { dims, type Operand } from "./gemm-js.js";
 
 /**
@@ -6,11 +8,38 @@ import { dims, type Operand } from "./gemm-js.js";
  * beside this module (in src/ for tsx and vitest, in dist/ for the built service). It is loaded lazily on the
  * first product large enough to want it; where it is missing or the engine cannot run it, `wasmGemm()` is
  * null and callers use the portable kernels.
+ *
+ * The module's memory is a shared WebAssembly.Memory: large products are split by columns (or rows) of C
+ * between this thread and worker threads running the same module on the same memory, this thread waiting
+ * for them with Atomics.wait, so `multiply` stays synchronous. Each entry of C is still computed whole by one
+ * thread in the reference's order, so the result does not depend on the number of threads.
  */
 export interface WasmGemm {
-  /** C = op(A)·op(B) as a new row-major m×n array, or null where the operands do not fit its memory. */
+  /**
+   * C = op(A)·op(B) as a new row-major m×n array, or null where the operands do not fit its memory or a
+   * worker failed (the caller then uses the portable kernels).
+   */
   multiply(a: Operand, b: Operand): Float64Array | null;
+  /** Threads a large product is split between (this one included). */
+  readonly threads: number;
+  /**
+   * True once a worker has failed or not answered in time: workers might still write into the memory, so this
+   * instance multiplies no more (`multiply` returns null) and `wasmGemm()` makes a new one on a new memory.
+   */
+  readonly broken: boolean;
+  /** Ends the worker threads; `multiply` then runs on this thread alone. */
+  close(): Promise<void>;
 }
+
+export interface WasmGemmOptions {
+  /** Threads for large products, this one included (default: the available cores, at most 4). */
+  readonly threads?: number;
+  /** Products of at least this many multiply-adds (m·n·k) are split between the threads. */
+  readonly parallelFrom?: number;
+}
+
+/** Below this many multiply-adds a product runs on one thread: waking a worker costs more than it saves. */
+export const PARALLEL_FROM = 2 ** 20;
 
 // The project's type libraries (ES2023 and @types/node) do not describe the WebAssembly JS API, so the little
 // of it used here is declared here.
@@ -22,12 +51,12 @@ interface WasmMemory {
 interface WasmApi {
   readonly Module: new (bytes: Uint8Array) => object;
   readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
+  readonly Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
 
 const WA = (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly;
 
 interface Exports {
-  readonly memory: WasmMemory;
   heapBase(): number;
   workspaceBytes(): number;
   gemm(
@@ -47,41 +76,181 @@ interface Exports {
 }
 
 const PAGE = 65536;
-/** Products whose operands would take the 32-bit memory past this stay on the portable kernels. */
-const MAX_BYTES = 2 ** 31;
+/** The memory's maximum (as gemm.as is built): 2 GiB. Larger products stay on the portable kernels. */
+const MAX_PAGES = 32768;
+const MAX_BYTES = MAX_PAGES * PAGE;
 
 const align = (x: number) => Math.ceil(x / 64) * 64;
 
-/**
- * Compiles and instantiates the module's bytes and wraps it: operands are copied into its memory, the product
- * copied out.
- */
-export function gemmFromBytes(bytes: Uint8Array): WasmGemm {
-  const ex = new WA.Instance(new WA.Module(bytes), {}).exports as Exports;
+// One slot of the control block per worker, as Int32Array indices: the worker waits on SEQ for a new job,
+// runs gemm with the arguments from ARGS on, stores the job's number in DONE and wakes whoever waits on it.
+const SLOT = 16;
+const SEQ = 0;
+const DONE = 1;
+const FAILED = 2;
+const ARGS = 3; // m n k a lda transA b ldb transB c ldc work: 12 values, indices 3 … 14
+
+// Plain JavaScript run with eval, so that it loads the same way under tsx, vitest and node dist/.
+const workerSource = `
+const { workerData } = require("node:worker_threads");
+const { module, memory, control, slot } = workerData;
+const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+const ctrl = new Int32Array(control);
+const base = slot * ${SLOT};
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctrl, base + ${SEQ}, seen);
+  const seq = Atomics.load(ctrl, base + ${SEQ});
+  if (seq === seen) continue;
+  if (seq < 0) break;
+  seen = seq;
+  let failed = 0;
+  try {
+    const a = ctrl.subarray(base + ${ARGS}, base + ${ARGS + 12});
+    gemm(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+  } catch {
+    failed = 1;
+  }
+  Atomics.store(ctrl, base + ${FAILED}, failed);
+  Atomics.store(ctrl, base + ${DONE}, seq);
+  Atomics.notify(ctrl, base + ${DONE});
+}
+`;
+
+/** One thread's share of a product: rows [from, to) of C, or columns [from, to). */
+interface Part {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Splits `size` rows or columns into `count` nearly equal runs whose starts are multiples of 4 (the tile). */
+function split(size: number, count: number): Part[] {
+  const tiles = Math.ceil(size / 4);
+  const parts: Part[] = [];
+  let start = 0;
+  for (let p = 0; p < count; p++) {
+    const end = Math.min(size, Math.round((tiles * (p + 1)) / count) * 4);
+    if (end > start) parts.push({ from: start, to: end });
+    start = end;
+  }
+  return parts;
+}
+
+/** Compiles the module's bytes, instantiates it on a new shared memory and starts its worker threads. */
+export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}): WasmGemm {
+  const module = new WA.Module(bytes);
+  const memory = new WA.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  const ex = new WA.Instance(module, { env: { memory } }).exports as Exports;
+  const threads = Math.max(1, Math.floor(options.threads ?? Math.min(4, os.availableParallelism())));
+  const parallelFrom = options.parallelFrom ?? PARALLEL_FROM;
+  const workspace = align(ex.workspaceBytes());
   const work = align(ex.heapBase());
-  const operands = align(work + ex.workspaceBytes());
+  const operands = work + threads * workspace;
+
+  const control = new Int32Array(new SharedArrayBuffer(4 * SLOT * Math.max(1, threads - 1)));
+  let workers: Worker[] = [];
+  for (let w = 0; w < threads - 1; w++) {
+    const worker = new Worker(workerSource, {
+      eval: true,
+      workerData: { module, memory, control: control.buffer, slot: w },
+    });
+    // Idle workers wait in Atomics.wait and must not keep the process alive.
+    worker.unref();
+    workers.push(worker);
+  }
+  let jobs = 0;
+  let broken = false;
+
+  /** Runs one part of the product on the given thread (0: this one). */
+  const post = (thread: number, args: readonly number[]) => {
+    if (thread === 0) {
+      (ex.gemm as (...a: number[]) => void)(...args);
+      return;
+    }
+    const base = (thread - 1) * SLOT;
+    control.set(args, base + ARGS);
+    Atomics.store(control, base + SEQ, jobs);
+    Atomics.notify(control, base + SEQ);
+  };
+
+  /** Waits for a worker's part: false if it failed or did not finish by the deadline. */
+  const wait = (thread: number, deadline: number): boolean => {
+    const base = (thread - 1) * SLOT;
+    for (;;) {
+      const done = Atomics.load(control, base + DONE);
+      if (done === jobs) return Atomics.load(control, base + FAILED) === 0;
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      Atomics.wait(control, base + DONE, done, left);
+    }
+  };
+
   return {
+    threads,
+    get broken() {
+      return broken;
+    },
     multiply(a, b) {
+      if (broken) return null;
       const { m, n, k } = dims(a, b);
       const pa = operands;
       const pb = align(pa + a.data.length * 8);
       const pc = align(pb + b.data.length * 8);
       const end = pc + m * n * 8;
       if (end > MAX_BYTES) return null;
-      const memory = ex.memory;
       if (end > memory.buffer.byteLength) {
         try {
           memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
         } catch {
-          return null;
+          return null; // the machine would not give the memory: the portable kernels allocate as they go
         }
       }
       const heap = new Float64Array(memory.buffer);
       heap.set(a.data, pa / 8);
       heap.set(b.data, pb / 8);
       heap.fill(0, pc / 8, end / 8);
-      ex.gemm(m, n, k, pa, a.cols, a.transposed ? 1 : 0, pb, b.cols, b.transposed ? 1 : 0, pc, n, work);
-      return heap.slice(pc / 8, end / 8);
+      const lda = a.cols;
+      const ldb = b.cols;
+      const tA = a.transposed ? 1 : 0;
+      const tB = b.transposed ? 1 : 0;
+      // Split the larger of m and n: each thread packs all of the other operand's block, so that is the
+      // smaller duplication.
+      const count = m * n * k >= parallelFrom ? workers.length + 1 : 1;
+      const byColumns = n >= m;
+      const parts = split(byColumns ? n : m, count);
+      const argsOf = ({ from, to }: Part, thread: number): number[] => {
+        const ws = work + thread * workspace;
+        if (byColumns) {
+          const bj = tB ? pb + from * ldb * 8 : pb + from * 8;
+          return [m, to - from, k, pa, lda, tA, bj, ldb, tB, pc + from * 8, n, ws];
+        }
+        const ai = tA ? pa + from * 8 : pa + from * lda * 8;
+        return [to - from, n, k, ai, lda, tA, pb, ldb, tB, pc + from * n * 8, n, ws];
+      };
+      jobs++;
+      for (let t = 1; t < parts.length; t++) post(t, argsOf(parts[t], t));
+      post(0, argsOf(parts[0], 0));
+      // Generous: 10 s for a machine busy elsewhere, plus the product's time at 0.1 GFLOP/s (in ms).
+      const deadline = performance.now() + 10_000 + (2 * m * n * k) / 1e5;
+      for (let t = 1; t < parts.length; t++) {
+        if (wait(t, deadline)) continue;
+        // A worker failed or did not answer in time. One still running may yet write into C, so neither this
+        // product nor this memory is used again: the caller falls back to the portable kernels, and
+        // `wasmGemm()` makes a new instance for the next product.
+        broken = true;
+        void this.close();
+        return null;
+      }
+      return new Float64Array(memory.buffer).slice(pc / 8, end / 8);
+    },
+    async close() {
+      const ended = workers.map((w, i) => {
+        Atomics.store(control, i * SLOT + SEQ, -1);
+        Atomics.notify(control, i * SLOT + SEQ);
+        return w.terminate();
+      });
+      workers = [];
+      await Promise.all(ended);
     },
   };
 }
@@ -94,6 +263,7 @@ let failure: string | undefined;
 
 /** The WebAssembly kernel, or null (with `wasmUnavailableReason()` saying why) where it cannot be loaded. */
 export function wasmGemm(): WasmGemm | null {
+  if (loaded?.broken) loaded = undefined;
   if (loaded !== undefined) return loaded;
   try {
     loaded = gemmFromBytes(readFileSync(wasmPath));

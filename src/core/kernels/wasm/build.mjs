@@ -14,7 +14,18 @@ export async function compileGemm() {
   const source = await readFile(sourceUrl, "utf8");
   const result = await asc.compileString(
     { "gemm.ts": source },
-    { optimizeLevel: 3, shrinkLevel: 0, runtime: "stub", noAssert: true, enable: ["simd"] },
+    {
+      optimizeLevel: 3,
+      shrinkLevel: 0,
+      runtime: "stub",
+      noAssert: true,
+      enable: ["simd", "threads"],
+      // One shared memory for this thread and the worker threads (gemm-wasm.ts), at most 2 GiB.
+      importMemory: true,
+      sharedMemory: true,
+      initialMemory: 1,
+      maximumMemory: 32768,
+    },
   );
   if (result.error || !result.binary) {
     throw new Error(`AssemblyScript failed on ${fileURLToPath(sourceUrl)}:\n${result.stderr.toString()}`);

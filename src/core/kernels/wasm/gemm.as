@@ -30,50 +30,75 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-function packA(a: usize, lda: i32, transA: i32, i0: i32, p0: i32, mc: i32, kc: i32, dst: usize): void {
-  for (let ir = 0; ir < mc; ir += MR) {
-    const rows = min(MR, mc - ir);
-    for (let p = 0; p < kc; p++) {
-      for (let r = 0; r < MR; r++) {
-        let v: f64 = 0;
-        if (r < rows) {
-          const i = i0 + ir + r;
-          const q = p0 + p;
-          v = transA ? load<f64>(a + ((<usize>q * lda + i) << 3)) : load<f64>(a + ((<usize>i * lda + q) << 3));
-        }
-        store<f64>(dst, v);
-        dst += 8;
-      }
+// Packing writes a panel of 4 rows of op(A) (or 4 columns of op(B)) as kc groups of 4 values, one group per
+// p. Stored row-major, such a panel is either 4 values side by side in each of kc rows ("contiguous":
+// A transposed, B as is) or 4 rows read along p ("strided": A as is, B transposed).
+
+/** dst[4p + r] = src[p·step + r], for p < kc: src steps `step` bytes from one group to the next. */
+function packContiguous(src: usize, step: usize, kc: i32, dst: usize): void {
+  for (let p = 0; p < kc; p++) {
+    v128.store(dst, v128.load(src));
+    v128.store(dst, v128.load(src, 16), 16);
+    src += step;
+    dst += 32;
+  }
+}
+
+/** dst[4p + r] = row r of src at p, for p < kc: rows are `ld` bytes apart. */
+function packStrided(src: usize, ld: usize, kc: i32, dst: usize): void {
+  const r1 = src + ld;
+  const r2 = r1 + ld;
+  const r3 = r2 + ld;
+  for (let p = 0; p < kc; p++) {
+    const q = <usize>p << 3;
+    store<f64>(dst, load<f64>(src + q));
+    store<f64>(dst, load<f64>(r1 + q), 8);
+    store<f64>(dst, load<f64>(r2 + q), 16);
+    store<f64>(dst, load<f64>(r3 + q), 24);
+    dst += 32;
+  }
+}
+
+/**
+ * A panel with only `count` < 4 valid rows (columns), padded with zeros: entry (r, p) of the panel is at
+ * src + r·rStep + p·pStep.
+ */
+function packEdge(src: usize, rStep: usize, pStep: usize, count: i32, kc: i32, dst: usize): void {
+  for (let p = 0; p < kc; p++) {
+    for (let r = 0; r < 4; r++) {
+      store<f64>(dst, r < count ? load<f64>(src + <usize>r * rStep + <usize>p * pStep) : 0);
+      dst += 8;
     }
   }
 }
 
+/** Packs rows i0 … i0+mc-1, columns p0 … p0+kc-1 of op(A) into MR-row panels. */
+function packA(a: usize, lda: i32, transA: i32, i0: i32, p0: i32, mc: i32, kc: i32, dst: usize): void {
+  const ld = <usize>lda << 3;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    const i = <usize>(i0 + ir);
+    // Entry (i, p) of op(A) is stored at (i, p), or at (p, i) when A is transposed.
+    const src = transA ? a + <usize>p0 * ld + (i << 3) : a + i * ld + (<usize>p0 << 3);
+    if (rows < MR) packEdge(src, transA ? 8 : ld, transA ? ld : 8, rows, kc, dst);
+    else if (transA) packContiguous(src, ld, kc, dst);
+    else packStrided(src, ld, kc, dst);
+    dst += <usize>(MR * kc) << 3;
+  }
+}
+
+/** Packs rows p0 … p0+kc-1, columns j0 … j0+nc-1 of op(B) into NR-column panels. */
 function packB(b: usize, ldb: i32, transB: i32, p0: i32, j0: i32, kc: i32, nc: i32, dst: usize): void {
+  const ld = <usize>ldb << 3;
   for (let jr = 0; jr < nc; jr += NR) {
     const cols = min(NR, nc - jr);
-    if (!transB && cols === NR) {
-      let src = b + ((<usize>p0 * ldb + j0 + jr) << 3);
-      const step = <usize>ldb << 3;
-      for (let p = 0; p < kc; p++) {
-        v128.store(dst, v128.load(src));
-        v128.store(dst, v128.load(src, 16), 16);
-        src += step;
-        dst += 32;
-      }
-      continue;
-    }
-    for (let p = 0; p < kc; p++) {
-      for (let c = 0; c < NR; c++) {
-        let v: f64 = 0;
-        if (c < cols) {
-          const j = j0 + jr + c;
-          const q = p0 + p;
-          v = transB ? load<f64>(b + ((<usize>j * ldb + q) << 3)) : load<f64>(b + ((<usize>q * ldb + j) << 3));
-        }
-        store<f64>(dst, v);
-        dst += 8;
-      }
-    }
+    const j = <usize>(j0 + jr);
+    // Entry (p, j) of op(B) is stored at (p, j), or at (j, p) when B is transposed.
+    const src = transB ? b + j * ld + (<usize>p0 << 3) : b + <usize>p0 * ld + (j << 3);
+    if (cols < NR) packEdge(src, transB ? ld : 8, transB ? 8 : ld, cols, kc, dst);
+    else if (transB) packStrided(src, ld, kc, dst);
+    else packContiguous(src, ld, kc, dst);
+    dst += <usize>(NR * kc) << 3;
   }
 }
 
