@@ -9,8 +9,10 @@ import { openapiOptions } from "./api/openapi.js";
 import { installProblemHandlers } from "./api/problems.js";
 import { expressionsRoute } from "./api/routes/expressions.js";
 import { functionsRoute } from "./api/routes/functions.js";
+import { gradeRoute } from "./api/routes/grade.js";
 import { gradientsRoute } from "./api/routes/gradients.js";
 import { healthRoute } from "./api/routes/health.js";
+import { trainRoute } from "./api/routes/train.js";
 
 export interface AppOptions {
   readonly logger?: FastifyServerOptions["logger"];
@@ -47,7 +49,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   await app.register(healthRoute);
   await app.register(gradientsRoute);
-  await app.register(expressionsRoute, { limits: { ...defaultLimits, ...options.limits } });
+  const limits = { ...defaultLimits, ...options.limits };
+  await app.register(expressionsRoute, { limits });
+  await app.register(trainRoute, { limits });
+  await app.register(gradeRoute);
   await app.register(functionsRoute);
   return app;
 }

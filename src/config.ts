@@ -16,6 +16,7 @@ export const ConfigSchema = z.object({
   BODY_LIMIT: z.coerce.number().int().positive().default(DEFAULT_BODY_LIMIT).describe("Largest request body, in bytes"),
   MAX_EXPRESSION_LENGTH: z.coerce.number().int().positive().default(defaultLimits.expressionLength),
   MAX_GRAPH_NODES: z.coerce.number().int().positive().default(defaultLimits.graphNodes),
+  MAX_TRAIN_STEPS: z.coerce.number().int().positive().default(defaultLimits.trainSteps),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

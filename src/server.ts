@@ -10,7 +10,11 @@ const { config } = result;
 
 const app = await buildApp({
   bodyLimit: config.BODY_LIMIT,
-  limits: { expressionLength: config.MAX_EXPRESSION_LENGTH, graphNodes: config.MAX_GRAPH_NODES },
+  limits: {
+    expressionLength: config.MAX_EXPRESSION_LENGTH,
+    graphNodes: config.MAX_GRAPH_NODES,
+    trainSteps: config.MAX_TRAIN_STEPS,
+  },
   logger: {
     level: config.LOG_LEVEL,
     ...(config.LOG_FORMAT === "pretty" ? { transport: { target: "pino-pretty" } } : {}),

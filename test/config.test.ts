@@ -13,6 +13,7 @@ describe("configuration from the environment", () => {
         BODY_LIMIT: 16 * 1024 * 1024,
         MAX_EXPRESSION_LENGTH: 10_000,
         MAX_GRAPH_NODES: 10_000,
+        MAX_TRAIN_STEPS: 10_000,
       },
     });
   });

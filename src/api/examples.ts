@@ -113,3 +113,97 @@ export const expressionExamples = {
     },
   },
 } as const;
+
+/** Training problems for POST /v1/train. */
+export const trainExamples = {
+  adam: {
+    summary: "Homework 1, three steps of Adam",
+    description: "What is W after three iterations of Adam with learning rate 0.1?",
+    value: {
+      network: {
+        layers: [
+          {
+            weight: [
+              [0.3, 0.5],
+              [-0.2, 0.4],
+            ],
+          },
+        ],
+        loss: "sse",
+      },
+      input: [
+        [0, 2],
+        [3, 1],
+      ],
+      target: [
+        [0.5, 1],
+        [1, -1.5],
+      ],
+      steps: 3,
+      optimizer: { type: "adam", lr: 0.1 },
+    },
+  },
+  sgdMomentum: {
+    summary: "A function minimized by SGD with momentum",
+    value: {
+      parameters: { a: 2, b: -1 },
+      expression: "(a - 1)^2 + (b + 2)^2",
+      steps: 5,
+      optimizer: { type: "sgd", lr: 0.1, momentum: 0.9 },
+    },
+  },
+} as const;
+
+/** A grading request for POST /v1/grade: homework 1 with one of the classic slips in each submission. */
+export const gradeExamples = {
+  homework1: {
+    summary: "Homework 1: a correct submission and one with slips",
+    value: {
+      problem: homeworkExamples.homework1.value,
+      submissions: [
+        {
+          loss: 3.3,
+          gradients: {
+            layer1: {
+              weight: [
+                [0.4, 6.2],
+                [6, 4.2],
+              ],
+            },
+          },
+          updatedNetwork: {
+            layers: [
+              {
+                weight: [
+                  [0.26, -0.12],
+                  [-0.8, -0.02],
+                ],
+              },
+            ],
+          },
+        },
+        {
+          loss: 3.3,
+          gradients: {
+            layer1: {
+              weight: [
+                [0.4, 6.2],
+                [6, 4.3],
+              ],
+            },
+          },
+          updatedNetwork: {
+            layers: [
+              {
+                weight: [
+                  [0.34, 1.12],
+                  [0.4, 0.82],
+                ],
+              },
+            ],
+          },
+        },
+      ],
+    },
+  },
+} as const;

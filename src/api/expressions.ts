@@ -3,7 +3,7 @@ import { compileGraphForm, type GraphFormNode } from "../core/compile/graph-form
 import type { ExplainTarget } from "../core/explain/index.js";
 import { sgdStep } from "../core/optimize.js";
 import { leafGradient, type Solution, solve } from "../core/problem.js";
-import { zeros } from "../core/tensor.js";
+import { type Tensor, zeros } from "../core/tensor.js";
 import { analysis } from "./analysis.js";
 import type { ExpressionsRequestBody, ExpressionsResponseBody } from "./schemas/expressions.js";
 import type { WireValue } from "./schemas/values.js";
@@ -20,12 +20,30 @@ function bind(values: Record<string, WireValue> | undefined, forms: Map<string, 
   );
 }
 
-function compileRequest(body: ExpressionsRequestBody, forms: Map<string, WireForm>): CompiledExpression {
+export type ExpressionProblemBody = Pick<ExpressionsRequestBody, "parameters" | "constants" | "expression" | "graph">;
+
+/** An expression or graph request, compiled, with how to compile it again with other constants (a mini-batch). */
+export function compileRequest(body: ExpressionProblemBody, forms: Map<string, WireForm>) {
   const bindings: Bindings = { parameters: bind(body.parameters, forms), constants: bind(body.constants, forms) };
-  if (body.expression !== undefined) return compileExpression(body.expression, bindings);
-  const graph = body.graph as NonNullable<ExpressionsRequestBody["graph"]>;
-  const nodes: GraphFormNode[] = graph.nodes.map(({ id, op, inputs, ...attrs }) => ({ id, op, inputs, attrs }));
-  return compileGraphForm(nodes, graph.output, bindings);
+  const compileWith = (b: Bindings): CompiledExpression => {
+    if (body.expression !== undefined) return compileExpression(body.expression, b);
+    const graph = body.graph as NonNullable<ExpressionsRequestBody["graph"]>;
+    const nodes: GraphFormNode[] = graph.nodes.map(({ id, op, inputs, ...attrs }) => ({ id, op, inputs, attrs }));
+    return compileGraphForm(nodes, graph.output, b);
+  };
+  const rebuild = (constants: ReadonlyMap<string, Tensor>) =>
+    compileWith({ ...bindings, constants: new Map([...bindings.constants, ...constants]) });
+  return { compiled: compileWith(bindings), rebuild };
+}
+
+/** Parameter values in the forms the request used. */
+export function parametersWith(
+  values: ReadonlyMap<string, Tensor>,
+  forms: ReadonlyMap<string, WireForm>,
+): Record<string, WireValue> {
+  const out: Record<string, WireValue> = {};
+  for (const [name, value] of values) out[name] = encodeAs(value, forms.get(name));
+  return out;
 }
 
 export interface SolvedExpression {
@@ -37,7 +55,7 @@ export interface SolvedExpression {
 
 export function solveExpressionRequest(body: ExpressionsRequestBody): SolvedExpression {
   const forms = new Map<string, WireForm>();
-  const compiled = compileRequest(body, forms);
+  const { compiled } = compileRequest(body, forms);
   return {
     compiled,
     forms,
@@ -67,8 +85,5 @@ export function expressionResponse(solved: SolvedExpression, body: ExpressionsRe
     ...analysis(solved.target, solution, body),
   };
   if (body.learningRate === undefined) return response;
-  const updated = sgdStep(compiled, solution, body.learningRate);
-  const updatedParameters: Record<string, number | number[] | number[][]> = {};
-  for (const [name, value] of updated) updatedParameters[name] = encodeAs(value, forms.get(name));
-  return { ...response, updatedParameters };
+  return { ...response, updatedParameters: parametersWith(sgdStep(compiled, solution, body.learningRate), forms) };
 }

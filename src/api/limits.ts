@@ -6,9 +6,11 @@ export interface Limits {
   readonly expressionLength: number;
   /** Nodes of an explicit graph. */
   readonly graphNodes: number;
+  /** Optimizer steps of one training request. */
+  readonly trainSteps: number;
 }
 
-export const defaultLimits: Limits = { expressionLength: 10_000, graphNodes: 10_000 };
+export const defaultLimits: Limits = { expressionLength: 10_000, graphNodes: 10_000, trainSteps: 10_000 };
 
 /** The problem for a value over its limit, naming both, or null when within it. */
 export function overLimit(what: string, value: number, limit: number, setting: string, path: string): Problem | null {

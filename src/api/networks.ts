@@ -39,6 +39,8 @@ function lossOf(l: LossInput): { loss: string; reduction?: "sum" | "mean" } {
 export interface NetworkProblem {
   readonly compiled: CompiledNetwork;
   readonly forms: ReadonlyMap<string, WireForm>;
+  /** The same network with other data (a mini-batch): `input` and `target` by name. */
+  readonly rebuild: (constants: ReadonlyMap<string, Tensor>) => CompiledNetwork;
 }
 
 export function compileRequest(body: Pick<GradientsRequestBody, "network" | "input" | "target">): NetworkProblem {
@@ -60,7 +62,30 @@ export function compileRequest(body: Pick<GradientsRequestBody, "network" | "inp
     input: decode(body.input, sampleList(layout)).tensor,
     target: decode(body.target, sampleList(layout)).tensor,
   };
-  return { compiled: compileNetwork(spec), forms };
+  const rebuild = (constants: ReadonlyMap<string, Tensor>) =>
+    compileNetwork({
+      ...spec,
+      input: constants.get("input") ?? spec.input,
+      target: constants.get("target") ?? spec.target,
+    });
+  return { compiled: compileNetwork(spec), forms, rebuild };
+}
+
+/** The request's network with other parameter values, in the forms the request used: it can be POSTed again. */
+export function networkWith(
+  network: NetworkInput,
+  values: ReadonlyMap<string, Tensor>,
+  forms: ReadonlyMap<string, WireForm>,
+): NetworkInput {
+  const at = (name: string) => encodeAs(values.get(name) as Tensor, forms.get(name));
+  return {
+    ...network,
+    layers: network.layers.map((layer, i) => {
+      const name = layerName(layer, i);
+      const next = { ...layer, weight: at(weightName(name)) as LayerInput["weight"] };
+      return layer.bias === undefined ? next : { ...next, bias: at(biasName(name)) };
+    }),
+  };
 }
 
 /** A network request solved: what the JSON response, the pictures and the analyses are made from. */
@@ -114,14 +139,5 @@ export function gradientsResponse(solved: SolvedNetwork, body: GradientsRequestB
   if (body.learningRate === undefined) return response;
 
   const updated = sgdStep(compiled, solution, body.learningRate);
-  const at = (name: string) => encodeAs(updated.get(name) as Tensor, forms.get(name));
-  const updatedNetwork: NetworkInput = {
-    ...body.network,
-    layers: body.network.layers.map((layer, i) => {
-      const name = layerName(layer, i);
-      const next = { ...layer, weight: at(weightName(name)) as LayerInput["weight"] };
-      return layer.bias === undefined ? next : { ...next, bias: at(biasName(name)) };
-    }),
-  };
-  return { ...response, updatedNetwork };
+  return { ...response, updatedNetwork: networkWith(body.network, updated, forms) };
 }

@@ -12,6 +12,7 @@ export const openapiOptions: FastifyDynamicSwaggerOptions = {
     },
     tags: [
       { name: "gradients", description: "Forward and backward passes" },
+      { name: "training", description: "Several optimizer steps, and grading of submitted answers" },
       { name: "functions", description: "The catalog of activations, functions and losses" },
       { name: "operations", description: "Health and documentation" },
     ],

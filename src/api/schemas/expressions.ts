@@ -32,42 +32,52 @@ const GraphNode = z
       'A node of the graph. Any further field is an attribute of the op, such as "axis": 0 for sum, "slope": 0.2 for leaky_relu or "reduction": "sum" for a loss.',
   });
 
+/** The problem of an expression request: shared by /v1/expressions, /v1/train and /v1/grade. */
+export const expressionProblemShape = {
+  parameters: Values("The values to differentiate (and update, given learningRate)").optional(),
+  constants: Values("Values used but not differentiated, such as inputs and targets").optional(),
+  expression: z
+    .string()
+    .describe(
+      "Statements separated by new lines or ;, each `name = expr` except that the last may be a bare expression, whose value is the output. Operators + - * / (elementwise, with broadcasting), @ (matrix product), ^ or ** (power), unary -, ' (transpose); function calls for every op, e.g. sigmoid(x), sum(x, 0), sse(Y, W @ X).",
+    )
+    .optional(),
+  graph: z
+    .strictObject({
+      nodes: z.array(GraphNode).min(1, "a graph needs at least one node").describe("The nodes, in any order"),
+      output: Identifier.describe("The id of the node to differentiate; it must be a scalar"),
+    })
+    .optional()
+    .describe("The same computation as explicit nodes, for programs that generate problems"),
+};
+
+type ExpressionProblemInput = z.infer<z.ZodObject<typeof expressionProblemShape>>;
+
+/** Exactly one of expression and graph, and no name both a parameter and a constant. */
+export function checkExpressionProblem(body: ExpressionProblemInput, ctx: z.RefinementCtx): void {
+  if ((body.expression === undefined) === (body.graph === undefined)) {
+    ctx.addIssue({ code: "custom", path: [], message: "give exactly one of expression or graph" });
+  }
+  for (const name of Object.keys(body.constants ?? {})) {
+    if (Object.hasOwn(body.parameters ?? {}, name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["constants", name],
+        message: `'${name}' is both a parameter and a constant`,
+      });
+    }
+  }
+}
+
 export const ExpressionsRequest = z
   .strictObject({
-    parameters: Values("The values to differentiate (and update, given learningRate)").optional(),
-    constants: Values("Values used but not differentiated, such as inputs and targets").optional(),
-    expression: z
-      .string()
-      .describe(
-        "Statements separated by new lines or ;, each `name = expr` except that the last may be a bare expression, whose value is the output. Operators + - * / (elementwise, with broadcasting), @ (matrix product), ^ or ** (power), unary -, ' (transpose); function calls for every op, e.g. sigmoid(x), sum(x, 0), sse(Y, W @ X).",
-      )
-      .optional(),
-    graph: z
-      .strictObject({
-        nodes: z.array(GraphNode).min(1, "a graph needs at least one node").describe("The nodes, in any order"),
-        output: Identifier.describe("The id of the node to differentiate; it must be a scalar"),
-      })
-      .optional()
-      .describe("The same computation as explicit nodes, for programs that generate problems"),
+    ...expressionProblemShape,
     learningRate: FiniteNumber.optional().describe(
       "If given, the response includes updatedParameters: each parameter θ - learningRate·∂output/∂θ",
     ),
     ...AnalysisOptions,
   })
-  .superRefine((body, ctx) => {
-    if ((body.expression === undefined) === (body.graph === undefined)) {
-      ctx.addIssue({ code: "custom", path: [], message: "give exactly one of expression or graph" });
-    }
-    for (const name of Object.keys(body.constants ?? {})) {
-      if (Object.hasOwn(body.parameters ?? {}, name)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["constants", name],
-          message: `'${name}' is both a parameter and a constant`,
-        });
-      }
-    }
-  })
+  .superRefine(checkExpressionProblem)
   .meta({
     description: "Parameters, constants, and the computation as expression text or as an explicit graph",
     "x-examples": expressionExamples,

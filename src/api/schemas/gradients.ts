@@ -7,13 +7,18 @@ import { FiniteNumber, Matrix, MatrixOrList } from "./values.js";
 const PerSample =
   "A matrix (features×samples in the columns layout, samples×features in the rows layout), a plain number for one sample of one feature, or a list with one number per sample";
 
+/** The problem of a network request: shared by /v1/gradients, /v1/train and /v1/grade. */
+export const networkProblemShape = {
+  network: Network,
+  input: MatrixOrList.describe(`X, the data fed to the first layer. ${PerSample}`),
+  target: MatrixOrList.describe(
+    `Y, what the loss compares the output with, shaped like the output. For cross_entropy also one class index (0-based) per sample. ${PerSample}`,
+  ),
+};
+
 export const GradientsRequest = z
   .strictObject({
-    network: Network,
-    input: MatrixOrList.describe(`X, the data fed to the first layer. ${PerSample}`),
-    target: MatrixOrList.describe(
-      `Y, what the loss compares the output with, shaped like the output. For cross_entropy also one class index (0-based) per sample. ${PerSample}`,
-    ),
+    ...networkProblemShape,
     learningRate: FiniteNumber.optional().describe(
       "If given, the response includes updatedNetwork: every weight and bias after one gradient-descent step θ - learningRate·∂L/∂θ",
     ),

@@ -22,11 +22,15 @@ export interface WasmGemm {
   multiply(a: Operand, b: Operand): Float64Array | null;
   /** Threads a large product is split between (this one included). */
   readonly threads: number;
+  /** How many products have been split between threads so far. */
+  readonly splitProducts: number;
   /**
    * True once a worker has failed or not answered in time: workers might still write into the memory, so this
    * instance multiplies no more (`multiply` returns null) and `wasmGemm()` makes a new one on a new memory.
    */
   readonly broken: boolean;
+  /** Starts the worker threads now rather than with the first large product, and waits until they are ready. */
+  warmUp(): Promise<void>;
   /** Ends the worker threads; `multiply` then runs on this thread alone. */
   close(): Promise<void>;
 }
@@ -89,6 +93,7 @@ const SEQ = 0;
 const DONE = 1;
 const FAILED = 2;
 const ARGS = 3; // m n k a lda transA b ldb transB c ldc work: 12 values, indices 3 … 14
+const READY = 15; // set by the worker once it has instantiated the module
 
 // Plain JavaScript run with eval, so that it loads the same way under tsx, vitest and node dist/.
 const workerSource = `
@@ -97,6 +102,7 @@ const { module, memory, control, slot } = workerData;
 const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
 const ctrl = new Int32Array(control);
 const base = slot * ${SLOT};
+Atomics.store(ctrl, base + ${READY}, 1);
 let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, base + ${SEQ}, seen);
@@ -136,7 +142,7 @@ function split(size: number, count: number): Part[] {
   return parts;
 }
 
-/** Compiles the module's bytes, instantiates it on a new shared memory and starts its worker threads. */
+/** Compiles the module's bytes and instantiates it on a new shared memory (workers start when needed). */
 export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}): WasmGemm {
   const module = new WA.Module(bytes);
   const memory = new WA.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
@@ -149,33 +155,46 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
 
   const control = new Int32Array(new SharedArrayBuffer(4 * SLOT * Math.max(1, threads - 1)));
   let workers: Worker[] = [];
-  for (let w = 0; w < threads - 1; w++) {
-    const worker = new Worker(workerSource, {
-      eval: true,
-      workerData: { module, memory, control: control.buffer, slot: w },
-    });
-    // Idle workers wait in Atomics.wait and must not keep the process alive.
-    worker.unref();
-    workers.push(worker);
-  }
+  let started = false;
   let jobs = 0;
+  let splits = 0;
   let broken = false;
+  // Only this thread grows the memory, so a view made after each growth stays whole.
+  let heap = new Float64Array(memory.buffer);
 
-  /** Runs one part of the product on the given thread (0: this one). */
-  const post = (thread: number, args: readonly number[]) => {
-    if (thread === 0) {
-      (ex.gemm as (...a: number[]) => void)(...args);
-      return;
+  /**
+   * Workers start with the first product large enough to split; that product and those that follow until a
+   * worker has instantiated the module run on the threads ready by then (at first this one alone).
+   */
+  const readyWorkers = (): number[] => {
+    if (!started) {
+      started = true;
+      for (let w = 0; w < threads - 1; w++) {
+        const worker = new Worker(workerSource, {
+          eval: true,
+          workerData: { module, memory, control: control.buffer, slot: w },
+        });
+        // Idle workers wait in Atomics.wait and must not keep the process alive.
+        worker.unref();
+        workers.push(worker);
+      }
     }
-    const base = (thread - 1) * SLOT;
+    const ready: number[] = [];
+    for (let w = 0; w < workers.length; w++) if (Atomics.load(control, w * SLOT + READY) === 1) ready.push(w);
+    return ready;
+  };
+
+  /** Hands one part of the product to a worker. */
+  const post = (slot: number, args: readonly number[]) => {
+    const base = slot * SLOT;
     control.set(args, base + ARGS);
     Atomics.store(control, base + SEQ, jobs);
     Atomics.notify(control, base + SEQ);
   };
 
   /** Waits for a worker's part: false if it failed or did not finish by the deadline. */
-  const wait = (thread: number, deadline: number): boolean => {
-    const base = (thread - 1) * SLOT;
+  const wait = (slot: number, deadline: number): boolean => {
+    const base = slot * SLOT;
     for (;;) {
       const done = Atomics.load(control, base + DONE);
       if (done === jobs) return Atomics.load(control, base + FAILED) === 0;
@@ -190,6 +209,9 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
     get broken() {
       return broken;
     },
+    get splitProducts() {
+      return splits;
+    },
     multiply(a, b) {
       if (broken) return null;
       const { m, n, k } = dims(a, b);
@@ -198,14 +220,14 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
       const pc = align(pb + b.data.length * 8);
       const end = pc + m * n * 8;
       if (end > MAX_BYTES) return null;
-      if (end > memory.buffer.byteLength) {
+      if (end > heap.byteLength) {
         try {
-          memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
+          memory.grow(Math.ceil((end - heap.byteLength) / PAGE));
         } catch {
           return null; // the machine would not give the memory: the portable kernels allocate as they go
         }
+        heap = new Float64Array(memory.buffer);
       }
-      const heap = new Float64Array(memory.buffer);
       heap.set(a.data, pa / 8);
       heap.set(b.data, pb / 8);
       heap.fill(0, pc / 8, end / 8);
@@ -213,13 +235,16 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
       const ldb = b.cols;
       const tA = a.transposed ? 1 : 0;
       const tB = b.transposed ? 1 : 0;
+      const helpers = threads > 1 && m * n * k >= parallelFrom ? readyWorkers() : [];
+      if (helpers.length === 0) {
+        ex.gemm(m, n, k, pa, lda, tA, pb, ldb, tB, pc, n, work);
+        return heap.slice(pc / 8, end / 8);
+      }
       // Split the larger of m and n: each thread packs all of the other operand's block, so that is the
-      // smaller duplication.
-      const count = m * n * k >= parallelFrom ? workers.length + 1 : 1;
+      // smaller duplication. Part 0 is this thread's, part t > 0 goes to helpers[t - 1].
       const byColumns = n >= m;
-      const parts = split(byColumns ? n : m, count);
-      const argsOf = ({ from, to }: Part, thread: number): number[] => {
-        const ws = work + thread * workspace;
+      const parts = split(byColumns ? n : m, helpers.length + 1);
+      const argsOf = ({ from, to }: Part, ws: number): number[] => {
         if (byColumns) {
           const bj = tB ? pb + from * ldb * 8 : pb + from * 8;
           return [m, to - from, k, pa, lda, tA, bj, ldb, tB, pc + from * 8, n, ws];
@@ -228,12 +253,27 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
         return [to - from, n, k, ai, lda, tA, pb, ldb, tB, pc + from * n * 8, n, ws];
       };
       jobs++;
-      for (let t = 1; t < parts.length; t++) post(t, argsOf(parts[t], t));
-      post(0, argsOf(parts[0], 0));
+      splits++;
+      for (let t = 1; t < parts.length; t++) post(helpers[t - 1], argsOf(parts[t], work + t * workspace));
+      const mine = argsOf(parts[0], work);
+      ex.gemm(
+        mine[0],
+        mine[1],
+        mine[2],
+        mine[3],
+        mine[4],
+        mine[5],
+        mine[6],
+        mine[7],
+        mine[8],
+        mine[9],
+        mine[10],
+        mine[11],
+      );
       // Generous: 10 s for a machine busy elsewhere, plus the product's time at 0.1 GFLOP/s (in ms).
       const deadline = performance.now() + 10_000 + (2 * m * n * k) / 1e5;
       for (let t = 1; t < parts.length; t++) {
-        if (wait(t, deadline)) continue;
+        if (wait(helpers[t - 1], deadline)) continue;
         // A worker failed or did not answer in time. One still running may yet write into C, so neither this
         // product nor this memory is used again: the caller falls back to the portable kernels, and
         // `wasmGemm()` makes a new instance for the next product.
@@ -241,7 +281,13 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
         void this.close();
         return null;
       }
-      return new Float64Array(memory.buffer).slice(pc / 8, end / 8);
+      return heap.slice(pc / 8, end / 8);
+    },
+    async warmUp() {
+      const until = performance.now() + 10_000;
+      while (readyWorkers().length < workers.length && performance.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
     },
     async close() {
       const ended = workers.map((w, i) => {
@@ -260,13 +306,26 @@ export const wasmPath = new URL("./wasm/gemm.wasm", import.meta.url);
 
 let loaded: WasmGemm | null | undefined;
 let failure: string | undefined;
+let settings: WasmGemmOptions = {};
+
+/**
+ * Sets the threads (and the size from which products are split) of the kernel that `wasmGemm()` returns; the
+ * next product loads it anew. For benchmarks, and for a service that wants its cores for other work.
+ */
+export async function configureWasmGemm(options: WasmGemmOptions): Promise<void> {
+  const previous = loaded;
+  loaded = undefined;
+  failure = undefined;
+  settings = options;
+  await previous?.close();
+}
 
 /** The WebAssembly kernel, or null (with `wasmUnavailableReason()` saying why) where it cannot be loaded. */
 export function wasmGemm(): WasmGemm | null {
   if (loaded?.broken) loaded = undefined;
   if (loaded !== undefined) return loaded;
   try {
-    loaded = gemmFromBytes(readFileSync(wasmPath));
+    loaded = gemmFromBytes(readFileSync(wasmPath), settings);
   } catch (e) {
     failure = e instanceof Error ? e.message : String(e);
     loaded = null;

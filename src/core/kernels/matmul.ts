@@ -46,9 +46,10 @@ export function forceKernel(kernel: KernelName | undefined): void {
 
 /**
  * Below this many multiply-adds (m·n·k) the plain loops win: packing and copying into the WebAssembly memory
- * cost more than they save. Measured with bench/kernels.ts's crossover table (about 16³ on x64).
+ * cost more than they save. Measured with bench/kernels.ts's crossover table (about 10³ on x64), so every
+ * product of homework size (up to 8×8·8×8) stays on the plain loops.
  */
-export const SMALL_PRODUCT = 4096;
+export const SMALL_PRODUCT = 1024;
 
 /** The kernel `product` uses for an m×k·k×n product when none is named. */
 export function chooseKernel(m: number, n: number, k: number): KernelName {

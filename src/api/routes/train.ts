@@ -1,0 +1,27 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { type Limits, overLimit } from "../limits.js";
+import { sendProblem } from "../problems.js";
+import { problemResponses } from "../schemas/problem.js";
+import { TrainRequest, TrainResponse } from "../schemas/train.js";
+import { runTraining } from "../training.js";
+
+export const trainRoute: FastifyPluginAsyncZod<{ limits: Limits }> = async (app, { limits }) => {
+  app.post(
+    "/v1/train",
+    {
+      schema: {
+        summary: "Several steps of SGD, Adam, RMSprop or Adagrad on any problem",
+        description:
+          "Trains a network, expression or graph with one of PyTorch's optimizers (same defaults and update rules), optionally on mini-batches in the data's order. Returns the loss per step, the final parameters in the request's form, and the optimizer's state to continue the run. One step of plain SGD equals the updatedNetwork of /v1/gradients exactly.",
+        tags: ["training"],
+        body: TrainRequest,
+        response: { 200: TrainResponse.describe("Losses, final parameters and optimizer state"), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const tooMany = overLimit("steps", request.body.steps, limits.trainSteps, "MAX_TRAIN_STEPS", "/steps");
+      if (tooMany) return sendProblem(reply, tooMany);
+      return runTraining(request.body);
+    },
+  );
+};
