@@ -20,6 +20,7 @@ export function normChart(parameters: readonly ParameterHealth[], title: string)
   const x = (log: number) => labelWidth + ((log - low) / (high - low)) * plotWidth;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 90}" height="${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<title>${escapeXml(title)}</title>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
   ];
   for (let d = low; d <= high; d++) {
