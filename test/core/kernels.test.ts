@@ -121,9 +121,12 @@ beforeAll(async () => {
   freshBytes = await compileGemm();
   freshWasm = gemmFromBytes(freshBytes, { threads: 1 });
   freshParallel = gemmFromBytes(freshBytes, { threads: 3, parallelFrom: 1 });
+  await freshParallel.warmUp();
 }, 60_000);
 
 afterAll(async () => {
+  // Every non-empty product of the shape table went through the split path (the workers were up from the start).
+  expect(freshParallel.splitProducts).toBe(shapes.filter(([m, n, k]) => m * n * k > 0).length * variants.length);
   await freshParallel.close();
 });
 
