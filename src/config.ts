@@ -1,8 +1,20 @@
 import { z } from "zod";
 import { defaultLimits } from "./api/limits.js";
+import { defaultProtection } from "./api/protection.js";
 import { DEFAULT_BODY_LIMIT } from "./app.js";
 
 const Port = z.coerce.number().int().min(0).max(65535);
+
+/** "a, b,c" → ["a", "b", "c"]; unset or empty → []. */
+const list = z
+  .string()
+  .default("")
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter((x) => x !== ""),
+  );
 
 export const ConfigSchema = z.object({
   PORT: Port.default(3000).describe("TCP port to listen on"),
@@ -17,6 +29,17 @@ export const ConfigSchema = z.object({
   MAX_EXPRESSION_LENGTH: z.coerce.number().int().positive().default(defaultLimits.expressionLength),
   MAX_GRAPH_NODES: z.coerce.number().int().positive().default(defaultLimits.graphNodes),
   MAX_TRAIN_STEPS: z.coerce.number().int().positive().default(defaultLimits.trainSteps),
+  API_KEYS: list.describe("Comma-separated bearer keys that /v1 requires; empty: open"),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(0).describe("Requests per client per window on /v1; 0: off"),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
+  CORS_ORIGINS: list.describe("Comma-separated origins allowed from browsers; empty: CORS off"),
+  LOAD_SHED_EVENT_LOOP_DELAY_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(defaultProtection.maxEventLoopDelayMs)
+    .describe("Shed /v1 requests with 503 while the event loop lags more than this; 0: off"),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -15,21 +15,42 @@ const app = await buildApp({
     graphNodes: config.MAX_GRAPH_NODES,
     trainSteps: config.MAX_TRAIN_STEPS,
   },
+  protection: {
+    apiKeys: config.API_KEYS,
+    rateLimit: { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS },
+    corsOrigins: config.CORS_ORIGINS,
+    maxEventLoopDelayMs: config.LOAD_SHED_EVENT_LOOP_DELAY_MS,
+  },
   logger: {
     level: config.LOG_LEVEL,
+    // Keys must never reach the logs, whatever a serializer is later changed to include.
+    redact: ["req.headers.authorization", "req.headers.cookie"],
     ...(config.LOG_FORMAT === "pretty" ? { transport: { target: "pino-pretty" } } : {}),
   },
 });
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    app.log.info({ signal }, "shutting down");
-    app.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
+/**
+ * Graceful shutdown: fail readiness and turn new API requests away, stop accepting connections, let the
+ * requests in flight finish, then exit 0; exit 1 if that takes longer than SHUTDOWN_TIMEOUT_MS.
+ */
+function shutdown(signal: NodeJS.Signals): void {
+  if (app.lifecycle.draining) return;
+  app.lifecycle.draining = true;
+  app.log.info({ signal }, "shutting down: finishing requests in flight");
+  setTimeout(() => {
+    app.log.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, "shutdown timed out");
+    process.exit(1);
+  }, config.SHUTDOWN_TIMEOUT_MS).unref();
+  app.close().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      app.log.error({ err }, "error while closing");
+      process.exit(1);
+    },
+  );
 }
+process.once("SIGTERM", shutdown);
+process.once("SIGINT", shutdown);
 
 try {
   await app.listen({ port: config.PORT, host: config.HOST });

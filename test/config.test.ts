@@ -14,13 +14,33 @@ describe("configuration from the environment", () => {
         MAX_EXPRESSION_LENGTH: 10_000,
         MAX_GRAPH_NODES: 10_000,
         MAX_TRAIN_STEPS: 10_000,
+        API_KEYS: [],
+        RATE_LIMIT_MAX: 0,
+        RATE_LIMIT_WINDOW_MS: 60_000,
+        CORS_ORIGINS: [],
+        LOAD_SHED_EVENT_LOOP_DELAY_MS: 1_000,
+        SHUTDOWN_TIMEOUT_MS: 10_000,
       },
     });
   });
 
   it("reads and converts the variables", () => {
-    const result = readConfig({ PORT: "8080", HOST: "0.0.0.0", BODY_LIMIT: "1024", LOG_FORMAT: "pretty" });
-    expect(result).toMatchObject({ config: { PORT: 8080, HOST: "0.0.0.0", BODY_LIMIT: 1024, LOG_FORMAT: "pretty" } });
+    const result = readConfig({
+      PORT: "8080",
+      HOST: "0.0.0.0",
+      BODY_LIMIT: "1024",
+      LOG_FORMAT: "pretty",
+      API_KEYS: "alpha, beta,,gamma",
+    });
+    expect(result).toMatchObject({
+      config: {
+        PORT: 8080,
+        HOST: "0.0.0.0",
+        BODY_LIMIT: 1024,
+        LOG_FORMAT: "pretty",
+        API_KEYS: ["alpha", "beta", "gamma"],
+      },
+    });
   });
 
   it("names every bad variable and its value", () => {

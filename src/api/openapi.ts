@@ -10,6 +10,15 @@ export const openapiOptions: FastifyDynamicSwaggerOptions = {
       description:
         "Exact float64 gradients for backpropagation problems: send a network and its data, get the forward pass, the loss, every weight's gradient and the updated weights. Errors are RFC 9457 problem+json.",
     },
+    components: {
+      securitySchemes: {
+        bearerAuth: {
+          type: "http",
+          scheme: "bearer",
+          description: "An API key from the server's API_KEYS, sent as Authorization: Bearer <key>",
+        },
+      },
+    },
     tags: [
       { name: "gradients", description: "Forward and backward passes" },
       { name: "training", description: "Several optimizer steps, and grading of submitted answers" },
@@ -17,7 +26,13 @@ export const openapiOptions: FastifyDynamicSwaggerOptions = {
       { name: "operations", description: "Health and documentation" },
     ],
   },
-  transform: jsonSchemaTransform,
+  // Every /v1 operation accepts a bearer key, and needs one when the server sets API_KEYS: declaring it lets
+  // Swagger UI's Authorize button send it. The empty alternative says that an open server needs none.
+  transform: (route) => {
+    const transformed = jsonSchemaTransform(route);
+    if (!route.url.startsWith("/v1/")) return transformed;
+    return { ...transformed, schema: { ...transformed.schema, security: [{ bearerAuth: [] }, {}] } };
+  },
   transformObject: jsonSchemaTransformObject,
 };
 

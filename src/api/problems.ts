@@ -26,6 +26,7 @@ export const problemTypes = {
   "malformed-json": { status: 400, title: "The body is not valid JSON" },
   "syntax-error": { status: 400, title: "The expression does not parse" },
   "unknown-name": { status: 400, title: "The request names something gradserve does not know" },
+  unauthorized: { status: 401, title: "An API key is required" },
   "not-found": { status: 404, title: "No such route" },
   "method-not-allowed": { status: 405, title: "Method not allowed" },
   "body-too-large": { status: 413, title: "The body is larger than the configured limit" },
@@ -35,6 +36,11 @@ export const problemTypes = {
   "non-finite": { status: 422, title: "The computation overflowed float64" },
   "invalid-graph": { status: 422, title: "The graph is not a computation" },
   "limit-exceeded": { status: 422, title: "The request exceeds a configured limit" },
+  "rate-limited": { status: 429, title: "Too many requests" },
+  overloaded: { status: 503, title: "The server is overloaded" },
+  "shutting-down": { status: 503, title: "The server is shutting down" },
+  "queue-full": { status: 503, title: "Too many heavy computations are waiting" },
+  "deadline-exceeded": { status: 504, title: "The computation ran past its deadline" },
   internal: { status: 500, title: "Internal error" },
 } as const;
 
@@ -143,7 +149,9 @@ export function installProblemHandlers(app: FastifyInstance): void {
           problem("unsupported-media-type", `Content-Type ${request.headers["content-type"]} is not supported`),
         );
     }
+    if (error.code === "FST_UNDER_PRESSURE") return sendProblem(reply, problem("overloaded", error.message));
     const status = error.statusCode ?? 500;
+    if (status === 429) return sendProblem(reply, problem("rate-limited", error.message));
     if (status >= 400 && status < 500) {
       return sendProblem(reply, { ...problem("invalid-request", error.message), status, title: "Bad request" });
     }

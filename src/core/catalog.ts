@@ -51,8 +51,10 @@ export function evaluateFunction(
 ): Evaluation {
   const op = registry.get(name);
   if (!op?.doc) {
-    const known = catalog().map((e) => e.name);
-    throw new CoreError("unknown", `'${name}' is not in the catalog; it has: ${known.join(", ")}`);
+    const known = catalog()
+      .filter((e) => e.evaluable)
+      .map((e) => e.name);
+    throw new CoreError("unknown", `'${name}' is not a function that can be evaluated; these can: ${known.join(", ")}`);
   }
   if (!op.secondDerivative) {
     throw new CoreError(
@@ -62,6 +64,14 @@ export function evaluateFunction(
   }
   const attrs = resolveAttrs(op, op.category === "loss" ? { ...givenAttrs, reduction: "sum" } : givenAttrs);
   const isLoss = op.category === "loss";
+  if (isLoss) {
+    // A target outside the loss's domain is the target's fault, whatever the points: try it at a harmless one.
+    try {
+      op.forward([scalar(target), scalar(0.5)], attrs);
+    } catch (e) {
+      throw e instanceof CoreError ? new CoreError(e.kind, e.message, { path: ["target"] }) : e;
+    }
+  }
   const at = (p: number) => (isLoss ? [scalar(target), scalar(p)] : [scalar(p)]);
   const f: number[] = [];
   const df: number[] = [];

@@ -329,21 +329,15 @@ describe("explanations against the published response schemas", () => {
     expect(GradientsResponse.safeParse(res.body).success).toBe(true);
   });
 
-  // BUG (src/core/explain/backprop.ts Step vs src/api/schemas/analysis.ts Step): the core's steps carry
-  // `value: { value, rounded }` (and parts `{ name, value: { value, rounded } }`), but the published schema
-  // (and so openapi/openapi.json) spreads Numbers: `value: Matrix, rounded: Matrix` on the step itself.
-  // Reproduce: POST /v1/gradients with homework 1 and "explain": true; explanation.backprop.steps[0] is
-  // {"name", "formula", "value": {"value": [[2, 0.2...]], "rounded": [[2, 0.2], ...]}} with no "rounded" key,
-  // and GradientsResponse.safeParse fails at /explanation/backprop/steps/0/value and .../rounded.
-  it.fails("homework 1's backprop steps conform", async () => {
+  // Steps carry `value` and `rounded` side by side, as the published schema says (they were once nested).
+  it("homework 1's backprop steps conform", async () => {
     const res = await api.post("/v1/gradients", { ...fixture("homework1-linear-sse").request, explain: true });
     expect(res.status).toBe(200);
     expect(GradientsResponse.safeParse(res.body).success).toBe(true);
   });
 
-  // The same mismatch for reverse-mode steps: POST /v1/expressions {"parameters": {"A": [[1, 2], [3, 4]]},
-  // "expression": "C = A @ A\nsum(C)", "explain": true} fails ExpressionsResponse at .../reverseMode/steps/0/value.
-  it.fails("an expression's reverse-mode steps conform", async () => {
+  // The same for reverse-mode steps.
+  it("an expression's reverse-mode steps conform", async () => {
     const res = await api.post("/v1/expressions", {
       parameters: {
         A: [
@@ -469,10 +463,8 @@ describe("the catalog routes", () => {
     for (const [name] of cases) expect(res.body.detail).toContain(name);
   });
 
-  // BUG (src/core/catalog.ts evaluateFunction): the message for an unknown name lists the whole catalog
-  // ("it has: ..., softmax, ..., cross_entropy"), including the two entries this same route then rejects as
-  // not elementwise. Expected: only the evaluable names.
-  it.fails("an unknown name's message does not offer softmax or cross_entropy, which it cannot evaluate", async () => {
+  // The message for an unknown name offers only what this route can evaluate.
+  it("an unknown name's message does not offer softmax or cross_entropy, which it cannot evaluate", async () => {
     const res = await api.post("/v1/functions/swish/evaluate", { points: [1] });
     expect(res.body.detail).not.toContain("softmax");
     expect(res.body.detail).not.toContain("cross_entropy");
@@ -502,11 +494,8 @@ describe("the catalog routes", () => {
     expect(res.body.errors[0].path).toBe("/points/1");
   });
 
-  // BUG (src/core/catalog.ts evaluateFunction): a target outside [0, 1] for bce is reported at /points/0
-  // although every point is valid and the bad value is the request's `target`. Reproduce:
-  // POST /v1/functions/bce/evaluate {"points": [0.5], "target": 2} → 422 with errors[0].path "/points/0".
-  // Expected: "/target".
-  it.fails("bce with a target outside [0, 1] points at /target", async () => {
+  // A target outside [0, 1] for bce is the target's fault, whatever the points.
+  it("bce with a target outside [0, 1] points at /target", async () => {
     const res = await api.post("/v1/functions/bce/evaluate", { points: [0.5], target: 2 });
     expect(res.status).toBe(422);
     expect(res.body.errors[0].path).toBe("/target");

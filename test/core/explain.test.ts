@@ -279,22 +279,22 @@ describe("backprop for networks with matrices", () => {
     ];
     expect(steps[0].formula.text).toBe("-2(Y - Ŷ)");
     expect(steps[0].formula.latex).toBe("-2\\left(Y - \\hat{Y}\\right)");
-    closeMatrix(steps[0].value.value, dYhat, 1e-12, 1e-14);
+    closeMatrix(steps[0].value, dYhat, 1e-12, 1e-14);
     // The identity activation passes the gradient through: δ1 = ∂L/∂Ŷ.
     expect(steps[1].formula.text).toBe("δ1 = ∂L/∂Ŷ");
-    closeMatrix(steps[1].value.value, dYhat, 1e-12, 1e-14);
+    closeMatrix(steps[1].value, dYhat, 1e-12, 1e-14);
     // δ1·Xᵀ with Xᵀ = [[0, 3], [2, 1]]: [[2·0 + 0.2·2, 2·3 + 0.2·1], [0.4·0 + 3·2, 0.4·3 + 3·1]].
     expect(steps[2].formula.text).toBe("∂L/∂W1 = δ1·Xᵀ");
     expect(steps[2].formula.latex).toBe("\\frac{\\partial L}{\\partial W_{1}} = \\delta_{1} \\cdot X^{\\top}");
     closeMatrix(
-      steps[2].value.value,
+      steps[2].value,
       [
         [0.4, 6.2],
         [6, 4.2],
       ],
       1e-12,
     );
-    expect(steps[2].value.rounded).toEqual([
+    expect(steps[2].rounded).toEqual([
       [0.4, 6.2],
       [6, 4.2],
     ]);
@@ -342,33 +342,33 @@ describe("backprop for networks with matrices", () => {
   it("columns: δ1 = (W2ᵀ·δ2) ⊙ σ'(Z1), with the parts' values and their elementwise product", () => {
     const steps = explainRequest(twoLayers("columns")).backprop?.steps ?? [];
     expect(steps.map((s) => s.name.text)).toEqual(["∂L/∂Ŷ", "δ2", "∂L/∂W2", "δ1", "∂L/∂W1", "∂L/∂b1"]);
-    closeMatrix(stepNamed(steps, "∂L/∂Ŷ").value.value, delta2);
-    closeMatrix(stepNamed(steps, "δ2").value.value, delta2);
+    closeMatrix(stepNamed(steps, "∂L/∂Ŷ").value, delta2);
+    closeMatrix(stepNamed(steps, "δ2").value, delta2);
     const w2 = stepNamed(steps, "∂L/∂W2");
     expect(w2.formula.text).toBe("∂L/∂W2 = δ2·A1ᵀ");
-    closeMatrix(w2.value.value, dW2);
+    closeMatrix(w2.value, dW2);
 
     const d1 = stepNamed(steps, "δ1");
     expect(d1.formula.text).toBe("δ1 = (W2ᵀ·δ2) ⊙ σ'(Z1)");
     expect(d1.formula.latex).toContain("\\odot");
     const parts = d1.parts ?? [];
     expect(parts.map((p) => p.name.text)).toEqual(["W2ᵀ·δ2", "σ'(Z1)"]);
-    closeMatrix(parts[0].value.value, upstream);
-    closeMatrix(parts[1].value.value, slope);
-    closeMatrix(d1.value.value, delta1);
+    closeMatrix(parts[0].value, upstream);
+    closeMatrix(parts[1].value, slope);
+    closeMatrix(d1.value, delta1);
     // δ1 is exactly what its parts combine to.
     closeMatrix(
-      d1.value.value,
-      zip(parts[0].value.value as M, parts[1].value.value as M, (u, s) => u * s),
+      d1.value,
+      zip(parts[0].value as M, parts[1].value as M, (u, s) => u * s),
       1e-15,
     );
 
     const w1 = stepNamed(steps, "∂L/∂W1");
     expect(w1.formula.text).toBe("∂L/∂W1 = δ1·Xᵀ");
-    closeMatrix(w1.value.value, dW1);
+    closeMatrix(w1.value, dW1);
     const b = stepNamed(steps, "∂L/∂b1");
     expect(b.formula.text).toBe("∂L/∂b1 = δ1·1 (the row sums of δ1)");
-    closeMatrix(b.value.value, db1);
+    closeMatrix(b.value, db1);
   });
 
   it("rows: the counterpart formulas, and every value the transpose of the columns layout's", () => {
@@ -378,18 +378,18 @@ describe("backprop for networks with matrices", () => {
     const d1 = stepNamed(steps, "δ1");
     expect(d1.formula.text).toBe("δ1 = (δ2·W2ᵀ) ⊙ σ'(Z1)");
     expect((d1.parts ?? []).map((p) => p.name.text)).toEqual(["δ2·W2ᵀ", "σ'(Z1)"]);
-    closeMatrix(d1.parts?.[0].value.value ?? [], transpose(upstream));
-    closeMatrix(d1.parts?.[1].value.value ?? [], transpose(slope));
-    closeMatrix(d1.value.value, transpose(delta1));
+    closeMatrix(d1.parts?.[0].value ?? [], transpose(upstream));
+    closeMatrix(d1.parts?.[1].value ?? [], transpose(slope));
+    closeMatrix(d1.value, transpose(delta1));
     const w2 = stepNamed(steps, "∂L/∂W2");
     expect(w2.formula.text).toBe("∂L/∂W2 = A1ᵀ·δ2");
-    closeMatrix(w2.value.value, transpose(dW2));
+    closeMatrix(w2.value, transpose(dW2));
     const w1 = stepNamed(steps, "∂L/∂W1");
     expect(w1.formula.text).toBe("∂L/∂W1 = Xᵀ·δ1");
-    closeMatrix(w1.value.value, transpose(dW1));
+    closeMatrix(w1.value, transpose(dW1));
     const b = stepNamed(steps, "∂L/∂b1");
     expect(b.formula.text).toBe("∂L/∂b1 = 1ᵀ·δ1 (the column sums of δ1)");
-    closeMatrix(b.value.value, transpose(db1));
+    closeMatrix(b.value, transpose(db1));
   });
 
   it("regularization adds + 2λ·W_l to every weight gradient, and nothing to δ or the bias", () => {
@@ -399,17 +399,17 @@ describe("backprop for networks with matrices", () => {
     expect(w1.formula.text).toBe("∂L/∂W1 = δ1·Xᵀ + 2λ·W1");
     expect(w1.formula.latex).toContain("2\\lambda");
     closeMatrix(
-      w1.value.value,
+      w1.value,
       zip(dW1, W1, (g, w) => g + 2 * lambda * w),
     );
     const w2 = stepNamed(steps, "∂L/∂W2");
     expect(w2.formula.text).toBe("∂L/∂W2 = δ2·A1ᵀ + 2λ·W2");
     closeMatrix(
-      w2.value.value,
+      w2.value,
       zip(dW2, W2, (g, w) => g + 2 * lambda * w),
     );
-    closeMatrix(stepNamed(steps, "δ1").value.value, delta1);
-    closeMatrix(stepNamed(steps, "∂L/∂b1").value.value, db1);
+    closeMatrix(stepNamed(steps, "δ1").value, delta1);
+    closeMatrix(stepNamed(steps, "∂L/∂b1").value, db1);
   });
 
   const matrixCases = fixtures.filter((f) => typeof f.expected.output !== "number");
@@ -417,7 +417,7 @@ describe("backprop for networks with matrices", () => {
     const steps = explainRequest(f).backprop?.steps ?? [];
     Object.entries(f.expected.gradients).forEach(([, g], i) => {
       const l = i + 1;
-      const got = (name: string) => flat(stepNamed(steps, name).value.value as M);
+      const got = (name: string) => flat(stepNamed(steps, name).value as M);
       flat(g.weight).forEach((w, k) => {
         close(got(`∂L/∂W${l}`)[k], w, 1e-10, 1e-14);
       });
@@ -431,11 +431,11 @@ describe("backprop for networks with matrices", () => {
       const A = flat(f.expected.forward[i].activation);
       const slopePart = (delta.parts ?? [])[1];
       if (slopePart?.name.text === `σ'(Z${l})`) {
-        flat(slopePart.value.value as M).forEach((s, k) => {
+        flat(slopePart.value as M).forEach((s, k) => {
           close(s, A[k] * (1 - A[k]), 1e-12);
         });
       } else if (slopePart?.name.text === `tanh'(Z${l})`) {
-        flat(slopePart.value.value as M).forEach((s, k) => {
+        flat(slopePart.value as M).forEach((s, k) => {
           close(s, 1 - A[k] * A[k], 1e-12);
         });
       }
@@ -464,7 +464,7 @@ describe("reverse mode for other computations with matrices", () => {
     expect(toC[0].formula.text).not.toContain("+=");
     // ∂ sum(A·A)/∂A_pq = Σ_j A_qj + Σ_i A_ip: through the left operand G·Aᵀ = the row sums [3, 7] in every row,
     // through the right operand Aᵀ·G = the column sums [4, 6] down every column (G is all ones).
-    const contributions = toA.map((s) => s.value.value as M);
+    const contributions = toA.map((s) => s.value as M);
     expect(contributions).toContainEqual([
       [3, 7],
       [3, 7],

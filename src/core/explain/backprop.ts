@@ -6,11 +6,10 @@ import { isScalar, type Tensor, zeros } from "../tensor.js";
 import { type Numbers, numbers, type Rendered, rendered } from "./render.js";
 
 /** One line of a derivation: what is computed, by which formula, and its value (with the values it combines). */
-export interface Step {
+export interface Step extends Numbers {
   readonly name: Rendered;
   readonly formula: Rendered;
-  readonly value: Numbers;
-  readonly parts?: readonly { readonly name: Rendered; readonly value: Numbers }[];
+  readonly parts?: readonly ({ readonly name: Rendered } & Numbers)[];
 }
 
 export interface Backprop {
@@ -83,7 +82,7 @@ export function backprop(
         lossNode.attrs,
       ),
     ),
-    value: show(grad(last.activation)),
+    ...show(grad(last.activation)),
   });
 
   for (let i = L - 1; i >= 0; i--) {
@@ -100,17 +99,17 @@ export function backprop(
     const act = graph.nodes[layer.activation] as OpNode;
     const z = solution.values[layer.preActivation];
     const formula = act.op.math.vjp(0, upstream, [symbols[layer.preActivation]], symbols[layer.activation], act.attrs);
-    const parts = [{ name: rendered(upstream), value: show(grad(layer.activation)) }];
+    const parts = [{ name: rendered(upstream), ...show(grad(layer.activation)) }];
     const derivative = act.op.math.partial(0, [symbols[layer.preActivation]], symbols[layer.activation], [], act.attrs);
     if (act.op.name !== "softmax" && derivative.text !== "1") {
       const ones = { rows: z.rows, cols: z.cols, data: new Float64Array(z.data.length).fill(1) };
       const slope = act.op.backward(ones, [z], solution.values[layer.activation], act.attrs, [true])[0] as Tensor;
-      parts.push({ name: rendered(derivative), value: show(slope) });
+      parts.push({ name: rendered(derivative), ...show(slope) });
     }
     steps.push({
       name: rendered(delta),
       formula: rendered(equation(delta, formula)),
-      value: show(grad(layer.preActivation)),
+      ...show(grad(layer.preActivation)),
       parts,
     });
 
@@ -123,7 +122,7 @@ export function backprop(
     steps.push({
       name: rendered(weightGradient),
       formula: rendered(equation(weightGradient, weightFormula)),
-      value: show(grad(layer.weight)),
+      ...show(grad(layer.weight)),
     });
     if (layer.bias !== undefined) {
       const biasGradient = partialName(symbols[net.output], symbols[layer.bias]);
@@ -133,7 +132,7 @@ export function backprop(
       steps.push({
         name: rendered(biasGradient),
         formula: rendered(equation(biasGradient, sums)),
-        value: show(grad(layer.bias)),
+        ...show(grad(layer.bias)),
       });
     }
   }

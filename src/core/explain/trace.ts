@@ -62,7 +62,7 @@ export function reverseMode(
         formula: rendered(
           symbol(`${name.text} ${op} ${vjp.text}`, `${name.latex} ${op === "+=" ? "\\mathrel{+}=" : "="} ${vjp.latex}`),
         ),
-        value: numbers(c, digits),
+        ...numbers(c, digits),
       });
     });
   }

@@ -1,0 +1,103 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import cors from "@fastify/cors";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import underPressure from "@fastify/under-pressure";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { problem, sendProblem } from "./problems.js";
+
+export interface Protection {
+  /** Bearer keys that /v1 routes require; none means open. */
+  readonly apiKeys: readonly string[];
+  /** Requests per client per window on /v1 routes; 0 turns rate limiting off. */
+  readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  /** Origins allowed to call from a browser; none turns CORS off. */
+  readonly corsOrigins: readonly string[];
+  /** Above this event-loop delay, new requests are shed with 503; 0 turns shedding off. */
+  readonly maxEventLoopDelayMs: number;
+}
+
+export const defaultProtection: Protection = {
+  apiKeys: [],
+  rateLimit: { max: 0, windowMs: 60_000 },
+  corsOrigins: [],
+  maxEventLoopDelayMs: 1_000,
+};
+
+/** What the keys, limits and shedding guard: the API, not health checks or documentation. */
+const guarded = (request: FastifyRequest) => request.url.startsWith("/v1/");
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/** The key a request presents, if it presents one as `Authorization: Bearer <key>`. */
+function bearer(request: FastifyRequest): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? "")?.[1];
+}
+
+/**
+ * API keys compared in constant time: every configured key is compared (as SHA-256 digests, so lengths
+ * leak nothing) whether or not an earlier one matched.
+ */
+function installApiKeys(app: FastifyInstance, keys: readonly string[]): void {
+  if (keys.length === 0) return;
+  const digests = keys.map(digest);
+  app.addHook("onRequest", async (request, reply) => {
+    if (!guarded(request)) return;
+    const presented = bearer(request);
+    const d = digest(presented ?? "");
+    let match = false;
+    for (const k of digests) match = timingSafeEqual(d, k) || match;
+    if (presented && match) return;
+    reply.header("www-authenticate", 'Bearer realm="gradserve"');
+    return sendProblem(
+      reply,
+      problem(
+        "unauthorized",
+        presented ? "The API key is not valid" : "This server requires an API key: send Authorization: Bearer <key>",
+      ),
+    );
+  });
+}
+
+export async function installProtection(app: FastifyInstance, p: Protection): Promise<void> {
+  // An API answers JSON and has no pages: deny everything to content it returns. Swagger UI's own pages get
+  // a policy that lets them load their scripts and styles (staticCSP in app.ts).
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: "same-origin" },
+  });
+  if (p.corsOrigins.length > 0) await app.register(cors, { origin: [...p.corsOrigins], maxAge: 600 });
+  if (p.maxEventLoopDelayMs > 0) {
+    // Over the limit, a request to the API fails with FST_UNDER_PRESSURE (503, Retry-After), which the error
+    // handler answers as problem+json; health checks and documentation are not shed.
+    await app.register(underPressure, {
+      maxEventLoopDelay: p.maxEventLoopDelayMs,
+      retryAfter: 1,
+      pressureHandler: (request, reply) => {
+        if (!guarded(request)) return;
+        reply.code(503).header("retry-after", 1);
+        throw Object.assign(new Error("The server is overloaded; retry after 1 s"), { code: "FST_UNDER_PRESSURE" });
+      },
+    });
+  }
+  installApiKeys(app, p.apiKeys);
+  if (p.rateLimit.max > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      max: p.rateLimit.max,
+      timeWindow: p.rateLimit.windowMs,
+      allowList: (request) => !guarded(request),
+      // A client is its API key where it has one (several graders may share an address), else its address.
+      keyGenerator: (request) => {
+        const key = bearer(request);
+        return key ? `key:${digest(key).toString("hex")}` : `ip:${request.ip}`;
+      },
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: 429,
+        code: "RATE_LIMITED",
+        message: `Too many requests: at most ${context.max} per ${context.after}; retry after ${Math.ceil(context.ttl / 1000)} s`,
+      }),
+    });
+  }
+}
