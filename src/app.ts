@@ -6,7 +6,7 @@ import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-z
 import { installJsonParser } from "./api/json.js";
 import { defaultLimits, type Limits } from "./api/limits.js";
 import { openapiOptions } from "./api/openapi.js";
-import { installProblemHandlers, problem, sendProblem } from "./api/problems.js";
+import { installProblemHandlers } from "./api/problems.js";
 import { defaultProtection, installProtection, type Protection } from "./api/protection.js";
 import { expressionsRoute } from "./api/routes/expressions.js";
 import { functionsRoute } from "./api/routes/functions.js";
@@ -25,8 +25,12 @@ export interface AppOptions {
 
 declare module "fastify" {
   interface FastifyInstance {
-    /** Set when the server starts shutting down: /readyz fails and new API requests are turned away. */
-    lifecycle: { draining: boolean };
+    lifecycle: {
+      /** Set when the server starts shutting down: /readyz fails and every response closes its connection. */
+      draining: boolean;
+      /** Requests being handled now, by id: a drain waits for them before closing idle connections. */
+      readonly active: Set<string>;
+    };
   }
 }
 
@@ -40,10 +44,21 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
-    // Requests that arrive while closing get our own problem+json 503 (below), not Fastify's plain one.
+    // Closing stops accepting connections and leaves open ones to the drain in server.ts: a connection whose
+    // request is still in the socket buffer looks idle, and closing it would drop a request in flight.
+    forceCloseConnections: false,
     return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
-  app.decorate("lifecycle", { draining: false });
+  app.decorate("lifecycle", { draining: false, active: new Set<string>() });
+  app.addHook("onRequest", async (request) => {
+    app.lifecycle.active.add(request.id);
+  });
+  app.addHook("onResponse", async (request) => {
+    app.lifecycle.active.delete(request.id);
+  });
+  app.addHook("onRequestAbort", async (request) => {
+    app.lifecycle.active.delete(request.id);
+  });
 
   app.setValidatorCompiler(validatorCompiler);
   // Responses are built by our own code from finite float64 values, so they are stringified as they are;
@@ -51,14 +66,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
+    if (app.lifecycle.draining) reply.header("connection", "close");
   });
   installProblemHandlers(app);
   installJsonParser(app);
-  app.addHook("onRequest", async (request, reply) => {
-    if (!app.lifecycle.draining || !request.url.startsWith("/v1/")) return;
-    reply.header("connection", "close").header("retry-after", 1);
-    return sendProblem(reply, problem("shutting-down", "The server is shutting down; retry on another instance"));
-  });
   await installProtection(app, { ...defaultProtection, ...options.protection });
 
   await app.register(swagger, openapiOptions);

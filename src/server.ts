@@ -30,8 +30,9 @@ const app = await buildApp({
 });
 
 /**
- * Graceful shutdown: fail readiness and turn new API requests away, stop accepting connections, let the
- * requests in flight finish, then exit 0; exit 1 if that takes longer than SHUTDOWN_TIMEOUT_MS.
+ * Graceful shutdown: fail readiness, stop accepting connections, serve every request already sent (each
+ * response closes its connection), close connections that are idle once nothing is in flight, then exit 0;
+ * exit 1 if that takes longer than SHUTDOWN_TIMEOUT_MS.
  */
 function shutdown(signal: NodeJS.Signals): void {
   if (app.lifecycle.draining) return;
@@ -41,6 +42,14 @@ function shutdown(signal: NodeJS.Signals): void {
     app.log.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, "shutdown timed out");
     process.exit(1);
   }, config.SHUTDOWN_TIMEOUT_MS).unref();
+  // An idle connection may hold a request not yet read; after a turn of the event loop's poll phase it has
+  // been read and counts as active, so idle connections are closed only when nothing was active twice.
+  setInterval(() => {
+    if (app.lifecycle.active.size > 0) return;
+    setImmediate(() => {
+      if (app.lifecycle.active.size === 0) app.server.closeIdleConnections();
+    });
+  }, 50).unref();
   app.close().then(
     () => process.exit(0),
     (err: unknown) => {

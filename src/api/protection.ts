@@ -15,6 +15,8 @@ export interface Protection {
   readonly corsOrigins: readonly string[];
   /** Above this event-loop delay, new requests are shed with 503; 0 turns shedding off. */
   readonly maxEventLoopDelayMs: number;
+  /** How often the event-loop delay is sampled (it is the mean delay over each interval). */
+  readonly loadSampleIntervalMs: number;
 }
 
 export const defaultProtection: Protection = {
@@ -22,6 +24,7 @@ export const defaultProtection: Protection = {
   rateLimit: { max: 0, windowMs: 60_000 },
   corsOrigins: [],
   maxEventLoopDelayMs: 1_000,
+  loadSampleIntervalMs: 500,
 };
 
 /** What the keys, limits and shedding guard: the API, not health checks or documentation. */
@@ -73,6 +76,7 @@ export async function installProtection(app: FastifyInstance, p: Protection): Pr
     // handler answers as problem+json; health checks and documentation are not shed.
     await app.register(underPressure, {
       maxEventLoopDelay: p.maxEventLoopDelayMs,
+      sampleInterval: p.loadSampleIntervalMs,
       retryAfter: 1,
       pressureHandler: (request, reply) => {
         if (!guarded(request)) return;

@@ -256,11 +256,11 @@ describe("backprop for networks with matrices", () => {
   const stepNamed = (steps: readonly { name: { text: string } }[], name: string) => {
     const found = steps.find((s) => s.name.text === name);
     if (!found) expect.fail(`no step ${name} in ${steps.map((s) => s.name.text).join(", ")}`);
-    return found as (typeof steps)[number] & {
-      formula: { text: string; latex: string };
-      value: Numbers;
-      parts?: { name: { text: string }; value: Numbers }[];
-    };
+    return found as (typeof steps)[number] &
+      Numbers & {
+        formula: { text: string; latex: string };
+        parts?: ({ name: { text: string } } & Numbers)[];
+      };
   };
 
   it("homework 1: ∂L/∂Ŷ = -2(Y - Ŷ), δ1 and ∂L/∂W1 = δ1·Xᵀ", () => {
