@@ -3,9 +3,11 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { computeWith } from "./api/compute.js";
 import { installJsonParser } from "./api/json.js";
 import { defaultLimits, type Limits } from "./api/limits.js";
 import { openapiOptions } from "./api/openapi.js";
+import { createPool, defaultPool, type PoolOptions } from "./api/pool.js";
 import { installProblemHandlers } from "./api/problems.js";
 import { defaultProtection, installProtection, type Protection } from "./api/protection.js";
 import { expressionsRoute } from "./api/routes/expressions.js";
@@ -21,6 +23,7 @@ export interface AppOptions {
   readonly bodyLimit?: number;
   readonly limits?: Partial<Limits>;
   readonly protection?: Partial<Protection>;
+  readonly pool?: Partial<PoolOptions>;
 }
 
 declare module "fastify" {
@@ -77,12 +80,17 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoute);
-  await app.register(gradientsRoute);
   const limits = { ...defaultLimits, ...options.limits };
-  await app.register(expressionsRoute, { limits });
-  await app.register(trainRoute, { limits });
-  await app.register(gradeRoute);
+  const poolOptions = { ...defaultPool, ...options.pool };
+  const pool = poolOptions.threads > 0 ? createPool(poolOptions) : null;
+  app.addHook("onClose", async () => pool?.close());
+  const compute = computeWith(limits, pool, poolOptions);
+
+  await app.register(healthRoute);
+  await app.register(gradientsRoute, { compute });
+  await app.register(expressionsRoute, { limits, compute });
+  await app.register(trainRoute, { limits, compute });
+  await app.register(gradeRoute, { compute });
   await app.register(functionsRoute);
   return app;
 }

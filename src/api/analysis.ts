@@ -6,7 +6,7 @@ import { type ExplainTarget, explain, problemOf, symbolsFor } from "../core/expl
 import { normChart } from "../core/picture/chart.js";
 import { toDot } from "../core/picture/dot.js";
 import { dotToSvg } from "../core/picture/render.js";
-import type { Solution } from "../core/problem.js";
+import type { CompiledProblem, Solution } from "../core/problem.js";
 import type { AnalysisOptions, AnalysisResponse } from "./schemas/analysis.js";
 
 export type AnalysisOptionsBody = { [K in keyof typeof AnalysisOptions]?: z.infer<(typeof AnalysisOptions)[K]> };
@@ -70,4 +70,11 @@ export async function picture(
   const dot = toDot(problem, solution, symbolsFor(target), digits);
   if (format === "dot") return { contentType: "text/vnd.graphviz; charset=utf-8", body: dot };
   return { contentType: "image/svg+xml", body: await dotToSvg(dot) };
+}
+
+/** Forward passes the finite-difference check adds: two per checked entry. */
+export function checkPasses(problem: CompiledProblem, check: AnalysisOptionsBody["check"]): number {
+  if (check === undefined || check === false) return 0;
+  const most = (check === true ? undefined : check.maxEntries) ?? checkDefaults.maxEntries;
+  return problem.parameters.reduce((n, name) => n + 2 * Math.min(problem.feeds.get(name)?.data.length ?? 0, most), 0);
 }

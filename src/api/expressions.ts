@@ -4,7 +4,8 @@ import type { ExplainTarget } from "../core/explain/index.js";
 import { sgdStep } from "../core/optimize.js";
 import { leafGradient, type Solution, solve } from "../core/problem.js";
 import { type Tensor, zeros } from "../core/tensor.js";
-import { analysis } from "./analysis.js";
+import { analysis, checkPasses } from "./analysis.js";
+import { admitted, type Budget } from "./budget.js";
 import type { ExpressionsRequestBody, ExpressionsResponseBody } from "./schemas/expressions.js";
 import type { WireValue } from "./schemas/values.js";
 import { decode, encodeAs, encodeMatrix, type WireForm } from "./wire.js";
@@ -53,9 +54,13 @@ export interface SolvedExpression {
   readonly target: ExplainTarget;
 }
 
-export function solveExpressionRequest(body: ExpressionsRequestBody): SolvedExpression {
+export function solveExpressionRequest(
+  body: ExpressionProblemBody & Pick<ExpressionsRequestBody, "check">,
+  budget: Budget = admitted,
+): SolvedExpression {
   const forms = new Map<string, WireForm>();
   const { compiled } = compileRequest(body, forms);
+  budget.admit(compiled.graph, 1 + checkPasses(compiled, body.check));
   return {
     compiled,
     forms,

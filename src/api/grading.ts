@@ -1,12 +1,14 @@
 import { biasName, weightName } from "../core/compile/network.js";
 import { compare, defaultTolerance, matches, type Tolerance } from "../core/grade.js";
 import { fromRows, scalar, type Tensor } from "../core/tensor.js";
+import { admitted, type Budget } from "./budget.js";
 import { expressionResponse, solveExpressionRequest } from "./expressions.js";
 import { gradientsResponse, layerName, solveNetworkRequest } from "./networks.js";
 import { pointer } from "./problems.js";
 import type { GradeRequestBody, GradeResponseBody, GradescopeBody } from "./schemas/grade.js";
 import type { TrainRequestBody } from "./schemas/train.js";
 import { runTraining } from "./training.js";
+import { encodeAs, type WireForm } from "./wire.js";
 
 type Problem = GradeRequestBody["problem"];
 type GradeResult = GradeResponseBody["results"][number];
@@ -42,6 +44,11 @@ function asTensor(value: unknown): Tensor | undefined {
   return rectangular ? fromRows(value as number[][]) : undefined;
 }
 
+/** A parameter's value as the answers hold it: in its wire form, read back the way answers are read. */
+function asWritten(value: Tensor, form: WireForm | undefined): Tensor {
+  return asTensor(encodeAs(value, form)) as Tensor;
+}
+
 /** What a gradient-descent step's answer should have been, to tell a slip in the update from a wrong gradient. */
 interface UpdateRelation {
   readonly gradient: string;
@@ -55,13 +62,13 @@ interface Expected {
 }
 
 /** The answers to a problem, computed once: every gradable item of its endpoint's response. */
-function solveProblem(problem: Problem): Expected {
+function solveProblem(problem: Problem, budget: Budget): Expected {
   const updates = new Map<string, UpdateRelation>();
   let response: unknown;
   if ("steps" in problem) {
-    response = runTraining(problem as TrainRequestBody);
+    response = runTraining(problem as TrainRequestBody, budget);
   } else if ("network" in problem) {
-    const solved = solveNetworkRequest(problem);
+    const solved = solveNetworkRequest(problem, budget);
     response = gradientsResponse(solved, problem);
     const lr = problem.learningRate;
     if (lr !== undefined) {
@@ -70,7 +77,7 @@ function solveProblem(problem: Problem): Expected {
         const relate = (param: string, part: "weight" | "bias") =>
           updates.set(pointer(["updatedNetwork", "layers", i, part]), {
             gradient: pointer(["gradients", name, part]),
-            original: solved.compiled.feeds.get(param) as Tensor,
+            original: asWritten(solved.compiled.feeds.get(param) as Tensor, solved.forms.get(param)),
             learningRate: lr,
           });
         relate(weightName(name), "weight");
@@ -78,14 +85,14 @@ function solveProblem(problem: Problem): Expected {
       });
     }
   } else {
-    const solved = solveExpressionRequest(problem);
+    const solved = solveExpressionRequest(problem, budget);
     response = expressionResponse(solved, problem);
     const lr = problem.learningRate;
     if (lr !== undefined) {
       for (const name of solved.compiled.parameters) {
         updates.set(pointer(["updatedParameters", name]), {
           gradient: pointer(["gradients", name]),
-          original: solved.compiled.feeds.get(name) as Tensor,
+          original: asWritten(solved.compiled.feeds.get(name) as Tensor, solved.forms.get(name)),
           learningRate: lr,
         });
       }
@@ -190,8 +197,8 @@ function gradeOne(
   return { score, maxScore, items: graded };
 }
 
-export function grade(body: GradeRequestBody): GradeResponseBody {
-  const expected = solveProblem(body.problem);
+export function grade(body: GradeRequestBody, budget: Budget = admitted): GradeResponseBody {
+  const expected = solveProblem(body.problem, budget);
   const t = body.tolerance ?? defaultTolerance;
   const wanted = body.items?.map((i) => (typeof i === "string" ? { path: i, weight: 1 } : i));
   const submissions = body.submissions ?? [body.submission as Record<string, unknown>];

@@ -8,9 +8,24 @@ export interface Limits {
   readonly graphNodes: number;
   /** Optimizer steps of one training request. */
   readonly trainSteps: number;
+  /** Numbers the request's values hold together. */
+  readonly elements: number;
+  /** Rows or columns of any one value. */
+  readonly matrixDim: number;
+  /** Estimated floating-point operations of the whole request (all its forward and reverse passes). */
+  readonly flops: number;
 }
 
-export const defaultLimits: Limits = { expressionLength: 10_000, graphNodes: 10_000, trainSteps: 10_000 };
+export const defaultLimits: Limits = {
+  expressionLength: 10_000,
+  graphNodes: 10_000,
+  trainSteps: 10_000,
+  // 8 million numbers is about the 16 MiB default body; an MNIST-sized network with a batch is 0.3 million.
+  elements: 8_000_000,
+  matrixDim: 10_000,
+  // About a minute of float64 arithmetic on one core; COMPUTE_DEADLINE_MS ends anything slower.
+  flops: 1e12,
+};
 
 /** The problem for a value over its limit, naming both, or null when within it. */
 export function overLimit(what: string, value: number, limit: number, setting: string, path: string): Problem | null {

@@ -10,7 +10,8 @@ import type { ExplainTarget } from "../core/explain/index.js";
 import { sgdStep } from "../core/optimize.js";
 import { leafGradient, type Solution, solve } from "../core/problem.js";
 import type { Tensor } from "../core/tensor.js";
-import { analysis } from "./analysis.js";
+import { analysis, checkPasses } from "./analysis.js";
+import { admitted, type Budget } from "./budget.js";
 import type { GradientsRequestBody, GradientsResponseBody } from "./schemas/gradients.js";
 import type { ActivationInput, LossInput, NetworkInput } from "./schemas/network.js";
 import { decode, encodeAs, encodeMatrix, type ListOrientation, type WireForm } from "./wire.js";
@@ -94,8 +95,12 @@ export interface SolvedNetwork extends NetworkProblem {
   readonly target: ExplainTarget;
 }
 
-export function solveNetworkRequest(body: Pick<GradientsRequestBody, "network" | "input" | "target">): SolvedNetwork {
+export function solveNetworkRequest(
+  body: Pick<GradientsRequestBody, "network" | "input" | "target" | "check">,
+  budget: Budget = admitted,
+): SolvedNetwork {
   const problem = compileRequest(body);
+  budget.admit(problem.compiled.graph, 1 + checkPasses(problem.compiled, body.check));
   const layout = body.network.layout ?? "columns";
   return {
     ...problem,

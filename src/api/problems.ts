@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { CoreError, type CoreErrorKind } from "../core/errors.js";
 import { MalformedJson } from "./json.js";
+import { PoolRefusal } from "./pool.js";
 
 /** One thing wrong with a request: where (a JSON pointer into the body, or a place in expression text) and what. */
 export interface ProblemItem {
@@ -131,6 +132,10 @@ function validationProblem(error: FastifyError): Problem {
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof CoreError) return sendProblem(reply, fromCoreError(error));
+    if (error instanceof PoolRefusal) {
+      if (error.reason === "queue-full") reply.header("retry-after", 1);
+      return sendProblem(reply, problem(error.reason, error.message));
+    }
     if (error instanceof MalformedJson)
       return sendProblem(reply, problem("malformed-json", error.message, [error.item]));
     if (error.validation) return sendProblem(reply, validationProblem(error));

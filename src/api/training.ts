@@ -10,6 +10,7 @@ import {
 import type { CompiledProblem } from "../core/problem.js";
 import { sameShape, shapeText, type Tensor } from "../core/tensor.js";
 import { type Batching, train } from "../core/train.js";
+import { admitted, type Budget } from "./budget.js";
 import {
   compileRequest as compileExpressionRequest,
   type ExpressionProblemBody,
@@ -105,8 +106,10 @@ function stateFrom(sent: TrainRequestBody["state"], spec: OptimizerSpec, form: P
   return { step: sent.step, buffers };
 }
 
-export function runTraining(body: TrainRequestBody): TrainResponseBody {
+export function runTraining(body: TrainRequestBody, budget: Budget = admitted): TrainResponseBody {
   const form = problemForm(body);
+  // Every step is a forward and a reverse pass, and the final loss one more forward.
+  budget.admit(form.compiled.graph, body.steps + 1);
   const spec = optimizerSpec(body.optimizer);
   let batching: Batching | undefined;
   if (body.batch) {
@@ -120,6 +123,13 @@ export function runTraining(body: TrainRequestBody): TrainResponseBody {
         },
       );
     }
+    over.forEach((name, i) => {
+      if (!form.compiled.feeds.has(name) || form.compiled.parameters.includes(name)) {
+        throw new CoreError("unknown", `batching is over constants, and '${name}' is not one`, {
+          path: ["batch", "over", i],
+        });
+      }
+    });
     batching = {
       size: body.batch.size,
       over,

@@ -5,7 +5,10 @@ import { type OptimizerSpec, type OptimizerState, optimizerStep } from "./optimi
 import { type CompiledProblem, solve } from "./problem.js";
 import { type Tensor, zeros } from "./tensor.js";
 
-/** Mini-batches in the data's order: which constants hold the samples, and whether a sample is a row or a column. */
+/**
+ * Mini-batches in the data's order: which constants hold the samples, and whether a sample is a row or a
+ * column. Step t (counting every step the optimizer has taken) uses batch t mod the number of batches.
+ */
 export interface Batching {
   readonly size: number;
   readonly over: readonly string[];
@@ -78,9 +81,11 @@ export function train(
 ): TrainResult {
   const plan = options.batching ? batches(full, options.batching) : [];
   const compiled = new Map<number, CompiledProblem>();
+  // Batches follow the optimizer's own step count, so that a run continued from its state carries on with
+  // the batch after the last one it used.
   const problemFor = (step: number): CompiledProblem => {
     if (plan.length <= 1) return full;
-    const k = step % plan.length;
+    const k = (options.state.step + step) % plan.length;
     let p = compiled.get(k);
     if (!p) {
       p = rebuild(plan[k]);

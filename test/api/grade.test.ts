@@ -521,12 +521,9 @@ describe("POST /v1/grade", () => {
       expect(item(r, "/updatedParameters/W").feedback).toEqual([WRONG_SIGN]);
     });
 
-    // BUG (src/api/grading.ts, updateFeedback): for a parameter sent as a flat list, the relation's `original` is the
-    // compiled n×1 column while the submitted and expected values are read (by `leaves`) as 1×n rows; `step()` keeps
-    // the column's shape, so `matches()` fails on shape and W + lr·∇L is never recognized. Here b = [−1, 3],
-    // f = Σ(b + 2)², ∇f = (2, 10), b − 0.1∇f = (−1.2, 2); the student's b + 0.1∇f = (−0.8, 4) gets
-    // "your gradient is right, so the slip is in the update step" instead of the wrong-sign feedback.
-    it.fails("a list parameter: the update with the wrong sign (bug: shapes n×1 vs 1×n)", async () => {
+    // A parameter sent as a flat list is compared in the form answers are read in. Here b = [−1, 3],
+    // f = Σ(b + 2)², ∇f = (2, 10), b − 0.1∇f = (−1.2, 2); the student's b + 0.1∇f = (−0.8, 4) has the wrong sign.
+    it("a list parameter: the update with the wrong sign", async () => {
       const r = await gradeOne({
         problem: { parameters: { b: [-1, 3] }, expression: "sum((b + 2)^2)", learningRate: 0.1 },
         submission: { gradients: { b: [2, 10] }, updatedParameters: { b: [-0.8, 4] } },
@@ -535,9 +532,8 @@ describe("POST /v1/grade", () => {
       expect(item(r, "/updatedParameters/b").feedback).toEqual([WRONG_SIGN]);
     });
 
-    // The same bug for a network's flat-list bias in the columns layout (an out×1 column, read back as a 1×out row):
-    // W = I, b = (0.5, −0.5), x = (1, 2), y = 0, sse: ∇b = 2(Wx + b) = (3, 3); b + 0.1∇b = (0.8, −0.2).
-    it.fails("a network's flat-list bias (columns): the update with the wrong sign (same bug)", async () => {
+    // The same for a network's flat-list bias in the columns layout (an out×1 column, read back as a 1×out row).
+    it("a network's flat-list bias (columns): the update with the wrong sign", async () => {
       const r = await gradeOne({
         problem: {
           network: {

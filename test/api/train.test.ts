@@ -267,11 +267,9 @@ describe("POST /v1/train", () => {
         expect(body.finalLoss).toBe(4.375);
       });
 
-      // BUG (src/core/train.ts, train(): `problemFor(step)` counts steps from 0 in every request instead of from
-      // options.state.step): a run continued with `state` starts again at batch 0. Step 3 (state.step 2) should use
-      // batch 3 mod 3 = the third sample (x 3, y 7): loss 1, w = 2.75, as README promises ("step k uses batch k mod
-      // n", "state … to continue the run exactly where it stopped"). Got: batch 1 again, loss 0 and w stays 2.
-      it.fails("2 steps, then 1 more with the state, resume at the third batch (bug: restarts at batch 0)", async () => {
+      // A run continued with `state` carries on with the next batch: the third step (state.step 2) uses the third
+      // sample (x 3, y 7): loss 1, w = 2.75, as README promises ("step k uses batch k mod n").
+      it("2 steps, then 1 more with the state, resume at the third batch", async () => {
         const two = await train({ ...request, steps: 2 });
         expect(two.losses).toStrictEqual([4, 9]);
         expect(two.parameters).toStrictEqual({ w: 2 });

@@ -1,13 +1,15 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { picture } from "../analysis.js";
-import { expressionResponse, solveExpressionRequest } from "../expressions.js";
+import type { Compute } from "../compute.js";
 import { type Limits, overLimit } from "../limits.js";
 import { sendProblem } from "../problems.js";
 import { jsonOrPicture } from "../schemas/analysis.js";
 import { ExpressionsRequest, ExpressionsResponse } from "../schemas/expressions.js";
 import { problemResponses } from "../schemas/problem.js";
 
-export const expressionsRoute: FastifyPluginAsyncZod<{ limits: Limits }> = async (app, { limits }) => {
+export const expressionsRoute: FastifyPluginAsyncZod<{ limits: Limits; compute: Compute }> = async (
+  app,
+  { limits, compute },
+) => {
   app.post(
     "/v1/expressions",
     {
@@ -46,13 +48,7 @@ export const expressionsRoute: FastifyPluginAsyncZod<{ limits: Limits }> = async
             "/graph/nodes",
           ));
       if (tooBig) return sendProblem(reply, tooBig);
-      const solved = solveExpressionRequest(request.body);
-      const { format, digits } = request.body;
-      if (format && format !== "json") {
-        const { contentType, body } = await picture(solved.target, solved.solution, format, digits);
-        return reply.type(contentType).send(body);
-      }
-      return expressionResponse(solved, request.body);
+      return compute({ route: "expressions", body: request.body }, reply);
     },
   );
 };

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { grade, gradescope } from "../grading.js";
+import type { Compute } from "../compute.js";
 import { GradeRequest, GradeResponse, GradescopeResult } from "../schemas/grade.js";
 import { problemResponses } from "../schemas/problem.js";
 
-export const gradeRoute: FastifyPluginAsyncZod = async (app) => {
+export const gradeRoute: FastifyPluginAsyncZod<{ compute: Compute }> = async (app, { compute }) => {
   app.post(
     "/v1/grade",
     {
@@ -33,11 +33,7 @@ export const gradeRoute: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async (request) => {
-      const graded = grade(request.body);
-      if (request.query.format !== "gradescope") return graded;
-      const results = graded.results.map(gradescope);
-      return request.body.submission !== undefined ? results[0] : results;
-    },
+    async (request, reply) =>
+      compute({ route: "grade", body: request.body, format: request.query.format ?? "json" }, reply),
   );
 };

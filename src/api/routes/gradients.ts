@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { picture } from "../analysis.js";
-import { gradientsResponse, solveNetworkRequest } from "../networks.js";
+import type { Compute } from "../compute.js";
 import { jsonOrPicture } from "../schemas/analysis.js";
 import { GradientsRequest, GradientsResponse } from "../schemas/gradients.js";
 import { problemResponses } from "../schemas/problem.js";
 
-export const gradientsRoute: FastifyPluginAsyncZod = async (app) => {
+export const gradientsRoute: FastifyPluginAsyncZod<{ compute: Compute }> = async (app, { compute }) => {
   app.post(
     "/v1/gradients",
     {
@@ -24,14 +23,6 @@ export const gradientsRoute: FastifyPluginAsyncZod = async (app) => {
         },
       },
     },
-    async (request, reply) => {
-      const solved = solveNetworkRequest(request.body);
-      const { format, digits } = request.body;
-      if (format && format !== "json") {
-        const { contentType, body } = await picture(solved.target, solved.solution, format, digits);
-        return reply.type(contentType).send(body);
-      }
-      return gradientsResponse(solved, request.body);
-    },
+    async (request, reply) => compute({ route: "gradients", body: request.body }, reply),
   );
 };

@@ -1,11 +1,14 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { Compute } from "../compute.js";
 import { type Limits, overLimit } from "../limits.js";
 import { sendProblem } from "../problems.js";
 import { problemResponses } from "../schemas/problem.js";
 import { TrainRequest, TrainResponse } from "../schemas/train.js";
-import { runTraining } from "../training.js";
 
-export const trainRoute: FastifyPluginAsyncZod<{ limits: Limits }> = async (app, { limits }) => {
+export const trainRoute: FastifyPluginAsyncZod<{ limits: Limits; compute: Compute }> = async (
+  app,
+  { limits, compute },
+) => {
   app.post(
     "/v1/train",
     {
@@ -21,7 +24,7 @@ export const trainRoute: FastifyPluginAsyncZod<{ limits: Limits }> = async (app,
     async (request, reply) => {
       const tooMany = overLimit("steps", request.body.steps, limits.trainSteps, "MAX_TRAIN_STEPS", "/steps");
       if (tooMany) return sendProblem(reply, tooMany);
-      return runTraining(request.body);
+      return compute({ route: "train", body: request.body }, reply);
     },
   );
 };

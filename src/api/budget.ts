@@ -1,0 +1,55 @@
+import { estimateFlops, leafEntries } from "../core/cost.js";
+import { CoreError } from "../core/errors.js";
+import type { Graph } from "../core/graph.js";
+import { shapeText } from "../core/tensor.js";
+import type { Limits } from "./limits.js";
+
+/**
+ * Admission of a compiled problem before any arithmetic: its size and estimated cost against the limits,
+ * and whether it is heavy enough to belong in the worker pool. `repeats` is how many forward and reverse
+ * passes the request will run (training steps, finite-difference checks).
+ */
+export interface Budget {
+  admit(graph: Graph, repeats: number): void;
+}
+
+/** Thrown by admit() on the event loop for work that should run in the worker pool instead. */
+export class Offload extends Error {
+  constructor(readonly flops: number) {
+    super(`offload ${flops} FLOPs`);
+  }
+}
+
+/** Inside a worker, the request was already admitted on the event loop. */
+export const admitted: Budget = { admit: () => undefined };
+
+export function budget(limits: Limits, offloadAbove: number | null): Budget {
+  return {
+    admit(graph, repeats) {
+      const entries = leafEntries(graph);
+      if (entries > limits.elements) {
+        throw new CoreError(
+          "limit",
+          `the request holds ${entries} numbers, over the limit of ${limits.elements} (MAX_ELEMENTS)`,
+        );
+      }
+      for (const node of graph.nodes) {
+        if (node.kind !== "op" && Math.max(node.shape.rows, node.shape.cols) > limits.matrixDim) {
+          throw new CoreError(
+            "limit",
+            `'${node.name}' is ${shapeText(node.shape)}, over the limit of ${limits.matrixDim} rows or columns (MAX_MATRIX_DIM)`,
+            node.origin,
+          );
+        }
+      }
+      const flops = estimateFlops(graph) * repeats;
+      if (flops > limits.flops) {
+        throw new CoreError(
+          "limit",
+          `the computation is estimated at ${flops.toPrecision(3)} floating-point operations, over the limit of ${limits.flops.toPrecision(3)} (MAX_FLOPS)`,
+        );
+      }
+      if (offloadAbove !== null && flops > offloadAbove) throw new Offload(flops);
+    },
+  };
+}
