@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defaultLimits } from "./api/limits.js";
+import { defaultPool } from "./api/pool.js";
 import { defaultProtection } from "./api/protection.js";
 import { DEFAULT_BODY_LIMIT } from "./app.js";
 
@@ -40,6 +41,13 @@ export const ConfigSchema = z.object({
     .default(defaultProtection.maxEventLoopDelayMs)
     .describe("Shed /v1 requests with 503 while the event loop lags more than this; 0: off"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  MAX_ELEMENTS: z.coerce.number().int().positive().default(defaultLimits.elements),
+  MAX_MATRIX_DIM: z.coerce.number().int().positive().default(defaultLimits.matrixDim),
+  MAX_FLOPS: z.coerce.number().positive().default(defaultLimits.flops),
+  POOL_THREADS: z.coerce.number().int().min(0).default(defaultPool.threads).describe("0: compute on the event loop"),
+  POOL_QUEUE: z.coerce.number().int().min(0).default(defaultPool.queue),
+  POOL_OFFLOAD_FLOPS: z.coerce.number().min(0).default(defaultPool.offloadAboveFlops),
+  COMPUTE_DEADLINE_MS: z.coerce.number().int().positive().default(defaultPool.deadlineMs),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

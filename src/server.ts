@@ -14,6 +14,15 @@ const app = await buildApp({
     expressionLength: config.MAX_EXPRESSION_LENGTH,
     graphNodes: config.MAX_GRAPH_NODES,
     trainSteps: config.MAX_TRAIN_STEPS,
+    elements: config.MAX_ELEMENTS,
+    matrixDim: config.MAX_MATRIX_DIM,
+    flops: config.MAX_FLOPS,
+  },
+  pool: {
+    threads: config.POOL_THREADS,
+    queue: config.POOL_QUEUE,
+    offloadAboveFlops: config.POOL_OFFLOAD_FLOPS,
+    deadlineMs: config.COMPUTE_DEADLINE_MS,
   },
   protection: {
     apiKeys: config.API_KEYS,

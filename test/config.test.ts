@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../src/config.js";
 
@@ -20,6 +21,14 @@ describe("configuration from the environment", () => {
         CORS_ORIGINS: [],
         LOAD_SHED_EVENT_LOOP_DELAY_MS: 1_000,
         SHUTDOWN_TIMEOUT_MS: 10_000,
+        MAX_ELEMENTS: 8_000_000,
+        MAX_MATRIX_DIM: 10_000,
+        MAX_FLOPS: 1e12,
+        // One core is left to the event loop.
+        POOL_THREADS: Math.max(1, availableParallelism() - 1),
+        POOL_QUEUE: 64,
+        POOL_OFFLOAD_FLOPS: 2e7,
+        COMPUTE_DEADLINE_MS: 30_000,
       },
     });
   });

@@ -45,11 +45,19 @@ export function createPool(options: PoolOptions): ComputePool {
     filename: new URL(fromSource ? "./worker-from-source.mjs" : "./worker.js", here).href,
     minThreads: 0,
     maxThreads: options.threads,
-    maxQueue: options.queue,
     idleTimeout: 60_000,
   });
+  // Counted here rather than left to piscina's queue, whose capacity also counts threads still starting.
+  let admitted = 0;
   return {
     async run(task) {
+      if (admitted >= options.threads + options.queue) {
+        throw new PoolRefusal(
+          "queue-full",
+          `${options.queue} heavy computations are already waiting (POOL_QUEUE); retry shortly`,
+        );
+      }
+      admitted++;
       let reply: WorkerReply;
       try {
         reply = await piscina.run(task, { signal: AbortSignal.timeout(options.deadlineMs) });
@@ -61,13 +69,9 @@ export function createPool(options: PoolOptions): ComputePool {
             `The computation was stopped after ${options.deadlineMs} ms (COMPUTE_DEADLINE_MS); make it smaller or raise the deadline`,
           );
         }
-        if (/queue is at limit/i.test(err.message)) {
-          throw new PoolRefusal(
-            "queue-full",
-            `${options.queue} heavy computations are already waiting (POOL_QUEUE); retry shortly`,
-          );
-        }
         throw e;
+      } finally {
+        admitted--;
       }
       if ("error" in reply) throw new CoreError(reply.error.kind, reply.error.message, reply.error.origin);
       return reply.ok;

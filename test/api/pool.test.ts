@@ -1,0 +1,148 @@
+import supertest from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AppOptions, buildApp } from "../../src/app.js";
+
+const homework1 = {
+  network: {
+    layers: [
+      {
+        weight: [
+          [0.3, 0.5],
+          [-0.2, 0.4],
+        ],
+      },
+    ],
+    loss: "sse",
+  },
+  input: [
+    [0, 2],
+    [3, 1],
+  ],
+  target: [
+    [0.5, 1],
+    [1, -1.5],
+  ],
+};
+
+/** A training request of n×n weights and n samples: 3·2·n³ FLOPs per step for the matrix product alone. */
+function heavy(n: number, steps: number) {
+  const m = Array.from({ length: n }, () => Array(n).fill(0.01));
+  return {
+    network: { layers: [{ weight: m }], loss: "mse" },
+    input: m,
+    target: m,
+    steps,
+    optimizer: { type: "sgd", lr: 0.001 },
+  };
+}
+
+function appWith(options: AppOptions) {
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  beforeAll(async () => {
+    app = await buildApp(options);
+    await app.ready();
+  });
+  afterAll(() => app.close());
+  return () => supertest(app.server);
+}
+
+describe("heavy requests in the worker pool", () => {
+  const request = appWith({ pool: { threads: 1, queue: 1, deadlineMs: 400, offloadAboveFlops: 1e6 } });
+
+  it("computes a pooled request exactly as the event loop does", async () => {
+    const body = heavy(16, 20);
+    const inline = await buildApp({ pool: { threads: 0 } });
+    await inline.ready();
+    const expected = await supertest(inline.server).post("/v1/train").send(body);
+    await inline.close();
+    const pooled = await request().post("/v1/train").send(body);
+    expect(pooled.status).toBe(200);
+    expect(pooled.body).toStrictEqual(expected.body);
+  });
+
+  it("ends a computation past the deadline with 504, and the pool goes on serving", async () => {
+    const res = await request().post("/v1/train").send(heavy(64, 10_000));
+    expect(res.status).toBe(504);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(res.body.type).toBe("urn:gradserve:problem:deadline-exceeded");
+    expect(res.body.detail).toContain("400 ms (COMPUTE_DEADLINE_MS)");
+    expect((await request().post("/v1/train").send(heavy(16, 2))).status).toBe(200);
+  });
+
+  it("refuses work beyond the queue with 503 and Retry-After", async () => {
+    // One thread and one place in the queue: of three long tasks sent at once, the third is refused.
+    const sent = await Promise.all([1, 2, 3].map(() => request().post("/v1/train").send(heavy(64, 10_000))));
+    const statuses = sent.map((r) => r.status).sort();
+    expect(statuses).toEqual([503, 504, 504]);
+    const refused = sent.find((r) => r.status === 503);
+    expect(refused?.body.type).toBe("urn:gradserve:problem:queue-full");
+    expect(refused?.headers["retry-after"]).toBe("1");
+  });
+
+  it("keeps small requests on the event loop, where no deadline applies", async () => {
+    const res = await request().post("/v1/gradients").send(homework1);
+    expect(res.status).toBe(200);
+    expect(res.body.loss).toBe(3.3);
+  });
+
+  it("returns the errors a pooled task raises as the same problems", async () => {
+    const body = { ...heavy(16, 5), target: Array.from({ length: 15 }, () => Array(16).fill(0)) };
+    const res = await request().post("/v1/train").send(body);
+    expect(res.status).toBe(422);
+    expect(res.body.type).toBe("urn:gradserve:problem:shape-mismatch");
+    expect(res.body.errors[0].path).toBe("/target");
+  });
+});
+
+describe("size and cost limits, checked before any arithmetic", () => {
+  const request = appWith({ limits: { elements: 100, matrixDim: 8, flops: 1e6 }, pool: { threads: 0 } });
+
+  it("rejects a request holding more numbers than MAX_ELEMENTS", async () => {
+    const res = await request()
+      .post("/v1/gradients")
+      .send({
+        network: { layers: [{ weight: Array.from({ length: 8 }, () => Array(8).fill(1)) }], loss: "sse" },
+        input: Array.from({ length: 8 }, () => Array(8).fill(1)),
+        target: Array.from({ length: 8 }, () => Array(8).fill(1)),
+      });
+    expect(res.status).toBe(422);
+    expect(res.body.type).toBe("urn:gradserve:problem:limit-exceeded");
+    // 64 + 64 + 64 numbers.
+    expect(res.body.detail).toBe("the request holds 192 numbers, over the limit of 100 (MAX_ELEMENTS)");
+  });
+
+  it("rejects a value wider than MAX_MATRIX_DIM, pointing at it", async () => {
+    const res = await request()
+      .post("/v1/expressions")
+      .send({ parameters: { w: [Array(9).fill(1)] }, expression: "sum(w)" });
+    expect(res.status).toBe(422);
+    expect(res.body.errors[0]).toMatchObject({
+      path: "/parameters/w",
+      message: expect.stringContaining("1×9, over the limit of 8"),
+    });
+  });
+
+  it("rejects training whose estimated cost is over MAX_FLOPS, naming both", async () => {
+    // 3×3 weights: each step is far below 1e6 FLOPs, but 100000 steps are not.
+    const m = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ];
+    const body = { network: { layers: [{ weight: m }], loss: "sse" }, input: m, target: m, optimizer: { type: "sgd" } };
+    expect(
+      (
+        await request()
+          .post("/v1/train")
+          .send({ ...body, steps: 10 })
+      ).status,
+    ).toBe(200);
+    const res = await request()
+      .post("/v1/train")
+      .send({ ...body, steps: 10_000 });
+    expect(res.status).toBe(422);
+    expect(res.body.detail).toMatch(
+      /^the computation is estimated at [\d.e+]+ floating-point operations, over the limit of 1\.00e\+6 \(MAX_FLOPS\)$/,
+    );
+  });
+});
