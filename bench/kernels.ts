@@ -13,8 +13,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileNetwork, type NetworkSpec } from "../src/core/compile/network.js";
+import type { Graph, GraphNode } from "../src/core/graph.js";
 import { configureWasmGemm, wasmGemm, wasmUnavailableReason } from "../src/core/kernels/gemm-wasm.js";
 import { chooseKernel, forceKernel, type KernelName, product, SMALL_PRODUCT } from "../src/core/kernels/matmul.js";
+import type { OpDef } from "../src/core/ops/types.js";
 import { sgdStep } from "../src/core/optimize.js";
 import { type CompiledProblem, leafIndex, solve } from "../src/core/problem.js";
 import { type Tensor, zeros } from "../src/core/tensor.js";
@@ -23,6 +25,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
 // ---------------------------------------------------------------- measuring
+
+interface Times {
+  readonly median: number;
+  readonly min: number;
+}
+
+/** numpy's seconds in milliseconds. */
+const inMs = (t: Times | undefined): Times | undefined => t && { median: t.median * 1000, min: t.min * 1000 };
 
 interface Timing {
   /** Median milliseconds per call. */
@@ -119,6 +129,72 @@ function coreStepper(withInput: boolean) {
     p = { W1: get("hidden.weight"), b1: get("hidden.bias"), W2: get("out.weight"), b2: get("out.bias") };
   };
   return { step, loss: () => lastLoss };
+}
+
+/**
+ * Where one step's time goes: each op's forward and backward (timed through a copy of the graph whose nodes
+ * carry timing wrappers of their ops, so no shared op is touched), the rest of solve, and sgdStep. Averaged
+ * over a bounded number of steps on the default kernels.
+ */
+function breakdown(steps: number): { part: string; ms: number }[] {
+  // Per part, its time in each step (an op used twice in a step adds up within the step).
+  const perStep = new Map<string, number[]>();
+  let step = 0;
+  const add = (part: string, ms: number) => {
+    const times = perStep.get(part) ?? new Array(steps).fill(0);
+    times[step] += ms;
+    perStep.set(part, times);
+  };
+  let p = { ...init };
+  for (; step < steps; step++) {
+    const compiled = compileNetwork(network(p));
+    const graph: Graph = {
+      nodes: compiled.graph.nodes.map((node): GraphNode => {
+        if (node.kind !== "op") return node;
+        const op = node.op;
+        const part = (phase: string) => `${op.name} ${phase}${op.name === "matmul" ? "" : " (not a kernel)"}`;
+        const timed: OpDef = {
+          ...op,
+          forward: (inputs, attrs) => {
+            const t = performance.now();
+            const out = op.forward(inputs, attrs);
+            add(part("forward"), performance.now() - t);
+            return out;
+          },
+          backward: (g, inputs, out, attrs, needs) => {
+            const t = performance.now();
+            const grads = op.backward(g, inputs, out, attrs, needs);
+            add(part("backward"), performance.now() - t);
+            return grads;
+          },
+        };
+        return { ...node, op: timed };
+      }),
+    };
+    const problem: CompiledProblem = {
+      ...compiled,
+      graph,
+      differentiate: new Set(compiled.parameters.map((n) => leafIndex(compiled.graph, n))),
+    };
+    let t = performance.now();
+    const solution = solve(problem);
+    add("solve, all of it", performance.now() - t);
+    t = performance.now();
+    const next = sgdStep(problem, solution, LR);
+    add("sgdStep (not a kernel)", performance.now() - t);
+    const get = (name: string) => next.get(name) as Tensor;
+    p = { W1: get("hidden.weight"), b1: get("hidden.bias"), W2: get("out.weight"), b2: get("out.bias") };
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const parts = [...perStep].map(([part, times]) => ({ part, ms: median(times) }));
+  const inOps = parts.filter((x) => x.part !== "solve, all of it" && !x.part.startsWith("sgdStep"));
+  const solveMs = parts.find((x) => x.part === "solve, all of it")?.ms ?? 0;
+  const opsMs = inOps.reduce((acc, x) => acc + x.ms, 0);
+  return [
+    ...inOps.sort((x, y) => y.ms - x.ms),
+    { part: "solve outside the ops (finiteness checks, accumulation)", ms: solveMs - opsMs },
+    ...parts.filter((x) => x.part.startsWith("sgdStep")),
+  ];
 }
 
 // ---------------------------------------------------------------- numpy
@@ -285,6 +361,7 @@ function machine() {
 
 async function main(): Promise<void> {
   const started = new Date();
+  const loadStart = os.loadavg()[0];
   const m = machine();
   console.log(`machine: ${m.nproc} cores, ${m.model}, node ${m.node}`);
   if (!wasmGemm()) console.log(`WebAssembly kernel unavailable: ${wasmUnavailableReason()}`);
@@ -349,6 +426,11 @@ async function main(): Promise<void> {
     console.log(`MLP step ${name}: ${fmt(time.median)} ms`);
   }
 
+  const parts = await withThreads(undefined, () => {
+    breakdown(5);
+    return breakdown(40);
+  });
+
   // Baselines.
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "gradserve-bench-"));
   writeMlpData(dataDir);
@@ -400,6 +482,9 @@ async function main(): Promise<void> {
   out(`| machine | ${m.nproc} cores (\`nproc\`), ${m.model}, ${m.memory}, ${os.type()} ${os.release()} |`);
   out(`| node | ${m.node} (V8 ${process.versions.v8}) |`);
   out(
+    `| load average (1 min) | ${loadStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end: above about 1 on ${m.nproc} cores, other processes shared the machine and the multi-threaded rows suffer first |`,
+  );
+  out(
     `| numpy | ${np1?.numpy ?? "unavailable"}; BLAS: ${blas.internal_api ?? "?"} ${blas.version ?? ""}, kernel \`${blas.architecture ?? "?"}\` (${blas.source ?? "?"}); OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for it |`,
   );
   out(
@@ -412,32 +497,35 @@ async function main(): Promise<void> {
 
   out(`## Matmul ${N}×${N}·${N}×${N} (${fmt(flops / 1e6, 0)} MFLOP)`);
   out();
-  out("| kernel | precision | threads | ms | GFLOP/s | vs naive JS | vs tfjs-wasm | vs numpy 1 thread |");
-  out("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  const mmRow = (name: string, prec: string, threads: string, ms: number | undefined) => {
-    if (ms === undefined) return out(`| ${name} | ${prec} | ${threads} | – | unavailable | | | |`);
+  out(
+    "| kernel | precision | threads | ms (median) | GFLOP/s (median) | GFLOP/s (best) | vs naive JS | vs tfjs-wasm | vs numpy 1 thread |",
+  );
+  out("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const mmRow = (name: string, prec: string, threads: string, t: Times | undefined) => {
+    if (t === undefined) return out(`| ${name} | ${prec} | ${threads} | – | unavailable | | | | |`);
+    const ms = t.median;
     const vs = (base: number | undefined) => (base === undefined ? "–" : ratio(base / ms));
     out(
-      `| ${name} | ${prec} | ${threads} | ${fmt(ms)} | ${fmt(gflops(ms), 1)} | ${vs(naiveMs)} | ${vs(tfw?.matmul.median)} | ${vs(np1 ? np1.matmul_seconds.median * 1000 : undefined)} |`,
+      `| ${name} | ${prec} | ${threads} | ${fmt(ms)} | ${fmt(gflops(ms), 1)} | ${fmt(gflops(t.min), 1)} | ${vs(naiveMs)} | ${vs(tfw?.matmul.median)} | ${vs(np1 ? np1.matmul_seconds.median * 1000 : undefined)} |`,
     );
   };
   for (const k of kernels) {
-    mmRow(`gradserve ${k.name}`, "f64", String(k.threads), (matmulTimes.get(k.name) as Timing).median);
+    mmRow(`gradserve ${k.name}`, "f64", String(k.threads), matmulTimes.get(k.name));
   }
-  mmRow("gradserve default, Aᵀ·B (the backward's dB)", "f64", String(threads), at.median);
-  mmRow("gradserve default, A·Bᵀ (the backward's dA)", "f64", String(threads), bt.median);
-  mmRow("numpy (OpenBLAS)", "f64", "1", np1 ? np1.matmul_seconds.median * 1000 : undefined);
-  mmRow("numpy (OpenBLAS)", "f64", "2", np2 ? np2.matmul_seconds.median * 1000 : undefined);
+  mmRow("gradserve default, Aᵀ·B (the backward's dB)", "f64", String(threads), at);
+  mmRow("gradserve default, A·Bᵀ (the backward's dA)", "f64", String(threads), bt);
+  mmRow("numpy (OpenBLAS)", "f64", "1", inMs(np1?.matmul_seconds));
+  mmRow("numpy (OpenBLAS)", "f64", "2", inMs(np2?.matmul_seconds));
   if (npm) {
     mmRow(
       `numpy (OpenBLAS ${npm.blas.architecture ?? "?"} kernel, as this machine's OPENBLAS_CORETYPE=${coretype} forces)`,
       "f64",
       "1",
-      npm.matmul_seconds.median * 1000,
+      inMs(npm.matmul_seconds),
     );
   }
-  mmRow("TensorFlow.js wasm", "f32", String(tfw?.threads ?? "?"), tfw?.matmul.median);
-  mmRow("TensorFlow.js cpu", "f32", "1", tfc?.matmul.median);
+  mmRow("TensorFlow.js wasm", "f32", String(tfw?.threads ?? "?"), tfw?.matmul);
+  mmRow("TensorFlow.js cpu", "f32", "1", tfc?.matmul);
   out();
   out("(\"vs X\" is X's time over this row's time: above 1× this row is faster.)");
   out();
@@ -449,29 +537,48 @@ async function main(): Promise<void> {
   out("One forward pass, one backward pass and one SGD update of every parameter. gradserve's rows go through the");
   out("core's real graph (compileNetwork, solve, sgdStep) in float64; numpy's is the same computation by hand.");
   out();
-  out("| implementation | precision | threads | ms / step | vs tfjs-wasm | vs numpy 1 thread | first-step loss |");
-  out("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
-  const mlpRow = (name: string, prec: string, threads: string, ms: number | undefined, loss?: number) => {
-    if (ms === undefined) return out(`| ${name} | ${prec} | ${threads} | unavailable | | | |`);
+  out(
+    "| implementation | precision | threads | ms / step (median) | ms (best) | vs tfjs-wasm | vs numpy 1 thread | first-step loss |",
+  );
+  out("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const mlpRow = (name: string, prec: string, threads: string, t: Times | undefined, loss?: number) => {
+    if (t === undefined) return out(`| ${name} | ${prec} | ${threads} | unavailable | | | | |`);
+    const ms = t.median;
     const vsTf = tfw ? ratio(tfw.mlp.median / ms) : "–";
     const vsNp = np1 ? ratio((np1.mlp_seconds.median * 1000) / ms) : "–";
     out(
-      `| ${name} | ${prec} | ${threads} | ${fmt(ms)} | ${vsTf} | ${vsNp} | ${loss === undefined ? "" : loss.toPrecision(15)} |`,
+      `| ${name} | ${prec} | ${threads} | ${fmt(ms)} | ${fmt(t.min)} | ${vsTf} | ${vsNp} | ${loss === undefined ? "" : loss.toPrecision(15)} |`,
     );
   };
-  for (const r of mlp) mlpRow(`gradserve ${r.name}`, "f64", String(r.threads), r.time.median, r.loss);
-  mlpRow("numpy (OpenBLAS)", "f64", "1", np1 ? np1.mlp_seconds.median * 1000 : undefined, np1?.first_loss);
-  mlpRow("numpy (OpenBLAS)", "f64", "2", np2 ? np2.mlp_seconds.median * 1000 : undefined);
-  mlpRow(
-    "numpy (OpenBLAS), also d loss/d input",
-    "f64",
-    "1",
-    np1 ? np1.mlp_with_input_seconds.median * 1000 : undefined,
-  );
-  mlpRow("TensorFlow.js wasm", "f32", String(tfw?.threads ?? "?"), tfw?.mlp.median, tfw?.firstLoss);
-  mlpRow("TensorFlow.js cpu", "f32", "1", tfc?.mlp.median, tfc?.firstLoss);
+  for (const r of mlp) mlpRow(`gradserve ${r.name}`, "f64", String(r.threads), r.time, r.loss);
+  mlpRow("numpy (OpenBLAS)", "f64", "1", inMs(np1?.mlp_seconds), np1?.first_loss);
+  mlpRow("numpy (OpenBLAS)", "f64", "2", inMs(np2?.mlp_seconds));
+  mlpRow("numpy (OpenBLAS), also d loss/d input", "f64", "1", inMs(np1?.mlp_with_input_seconds));
+  if (npm) {
+    mlpRow(
+      `numpy (OpenBLAS ${npm.blas.architecture ?? "?"} kernel, as this machine's OPENBLAS_CORETYPE=${coretype} forces)`,
+      "f64",
+      "1",
+      inMs(npm.mlp_seconds),
+    );
+  }
+  mlpRow("TensorFlow.js wasm", "f32", String(tfw?.threads ?? "?"), tfw?.mlp, tfw?.firstLoss);
+  mlpRow("TensorFlow.js cpu", "f32", "1", tfc?.mlp, tfc?.firstLoss);
   out();
   out("(\"vs X\" is X's time over this row's time: above 1× gradserve is faster.)");
+  out();
+
+  out(`## Where the default step's time goes (${threads} threads, median of 40 steps per part, timed per op)`);
+  out();
+  out("| part | ms / step |");
+  out("| --- | ---: |");
+  for (const x of parts) out(`| ${x.part} | ${fmt(x.ms, 3)} |`);
+  const matmulMs = parts.filter((x) => x.part.startsWith("matmul ")).reduce((acc, x) => acc + x.ms, 0);
+  const restMs = parts.filter((x) => !x.part.startsWith("matmul ")).reduce((acc, x) => acc + x.ms, 0);
+  out();
+  out(
+    `Matmul (forward and both backward products): ${fmt(matmulMs)} ms; everything else: ${fmt(restMs)} ms${np1 ? `, which alone is ${ratio(restMs / (np1.mlp_seconds.median * 1000))} numpy's whole 1-thread step` : ""}.`,
+  );
   out();
 
   out("## Targets (issue 6, target 2)");

@@ -1,4 +1,4 @@
-// AssemblyScript source of the WebAssembly SIMD (f64x2) float64 GEMM used by ../gemm.ts.
+// AssemblyScript source of the WebAssembly SIMD (f64x2) float64 GEMM used by ../gemm-wasm.ts.
 // Compiled by build.mjs beside it (npm run build:wasm, which npm run build, npm test and npm run dev run
 // first) with AssemblyScript's compileString. The extension is .as, not .ts, so that tsc and Biome, which
 // cover all of src/**/*.ts, leave this AssemblyScript (f64, v128, load<T>) alone.
@@ -7,6 +7,8 @@
 //   transA = 0: A is stored m×k, entry (i, p) at a[i·lda + p];  transA = 1: A is stored k×m, (i, p) at a[p·lda + i]
 //   transB = 0: B is stored k×n, entry (p, j) at b[p·ldb + j];  transB = 1: B is stored n×k, (p, j) at b[j·ldb + p]
 // Strides are in elements, pointers in bytes. The caller zeroes C first (or passes a C to accumulate into).
+// The memory is imported and shared: gemm-wasm.ts runs one instance per thread on it, each thread computing
+// its own columns (or rows) of C with its own `work` area, so the module itself needs no atomics.
 //
 // The loops are BLIS's: B is packed by KC×NC blocks into NR-column panels, A by MC×KC blocks into
 // MR-row panels, and an MR×NR micro-kernel keeps its tile of C in registers. The tile is loaded from C
