@@ -7,7 +7,7 @@
  * Timings are never asserted anywhere: the targets are reported as ratios against the baselines.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -625,8 +625,18 @@ async function main(): Promise<void> {
   if (typeof tfr.wasm === "string") out(tfr.wasm);
   if (typeof tfr.cpu === "string") out(tfr.cpu);
 
-  writeFileSync(path.join(here, "RESULTS.md"), `${lines.join("\n")}\n`);
-  console.log(`\nwrote ${path.join(here, "RESULTS.md")}`);
+  // This run's section, for a report that assembles bench/RESULTS.md from bench/results/*.md; while there is no
+  // such assembler (bench/report.ts), the section is bench/RESULTS.md itself.
+  const text = `${lines.join("\n")}\n`;
+  mkdirSync(path.join(here, "results"), { recursive: true });
+  writeFileSync(path.join(here, "results", "kernels.md"), text);
+  console.log(`\nwrote ${path.join(here, "results", "kernels.md")}`);
+  if (existsSync(path.join(here, "report.ts"))) {
+    console.log("bench/report.ts assembles bench/RESULTS.md from bench/results/: npm run bench refreshes it");
+  } else {
+    writeFileSync(path.join(here, "RESULTS.md"), text);
+    console.log(`wrote ${path.join(here, "RESULTS.md")}`);
+  }
 }
 
 await main();

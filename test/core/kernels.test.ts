@@ -121,7 +121,7 @@ beforeAll(async () => {
   freshBytes = await compileGemm();
   freshWasm = gemmFromBytes(freshBytes, { threads: 1 });
   freshParallel = gemmFromBytes(freshBytes, { threads: 3, parallelFrom: 1 });
-  await freshParallel.warmUp();
+  expect(await freshParallel.warmUp(50_000), "the worker threads start").toBe(true);
 }, 60_000);
 
 afterAll(async () => {

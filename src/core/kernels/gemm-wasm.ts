@@ -29,8 +29,11 @@ export interface WasmGemm {
    * instance multiplies no more (`multiply` returns null) and `wasmGemm()` makes a new one on a new memory.
    */
   readonly broken: boolean;
-  /** Starts the worker threads now rather than with the first large product, and waits until they are ready. */
-  warmUp(): Promise<void>;
+  /**
+   * Starts the worker threads now rather than with the first large product, and waits (at most timeoutMs)
+   * until they are ready: whether they all are.
+   */
+  warmUp(timeoutMs?: number): Promise<boolean>;
   /** Ends the worker threads; `multiply` then runs on this thread alone. */
   close(): Promise<void>;
 }
@@ -283,11 +286,13 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
       }
       return heap.slice(pc / 8, end / 8);
     },
-    async warmUp() {
-      const until = performance.now() + 10_000;
-      while (readyWorkers().length < workers.length && performance.now() < until) {
+    async warmUp(timeoutMs = 10_000) {
+      const until = performance.now() + timeoutMs;
+      while (readyWorkers().length < workers.length) {
+        if (performance.now() > until) return false;
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
+      return true;
     },
     async close() {
       const ended = workers.map((w, i) => {
