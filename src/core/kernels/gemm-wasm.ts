@@ -24,6 +24,8 @@ export interface WasmGemm {
   readonly threads: number;
   /** How many products have been split between threads so far. */
   readonly splitProducts: number;
+  /** The size of its memory, which grows to the largest product so far and never shrinks. */
+  readonly memoryBytes: number;
   /**
    * True once a worker has failed or not answered in time: workers might still write into the memory, so this
    * instance multiplies no more (`multiply` returns null) and `wasmGemm()` makes a new one on a new memory.
@@ -215,6 +217,9 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
     get splitProducts() {
       return splits;
     },
+    get memoryBytes() {
+      return heap.byteLength;
+    },
     multiply(a, b) {
       if (broken) return null;
       const { m, n, k } = dims(a, b);
@@ -325,9 +330,15 @@ export async function configureWasmGemm(options: WasmGemmOptions): Promise<void>
   await previous?.close();
 }
 
+/** A memory grown past this by one large product is let go afterwards rather than kept for the next. */
+const RETAIN_BYTES = 256 * 2 ** 20;
+
 /** The WebAssembly kernel, or null (with `wasmUnavailableReason()` saying why) where it cannot be loaded. */
 export function wasmGemm(): WasmGemm | null {
-  if (loaded?.broken) loaded = undefined;
+  if (loaded && (loaded.broken || loaded.memoryBytes > RETAIN_BYTES)) {
+    void loaded.close();
+    loaded = undefined;
+  }
   if (loaded !== undefined) return loaded;
   try {
     loaded = gemmFromBytes(readFileSync(wasmPath), settings);
