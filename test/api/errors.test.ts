@@ -2,28 +2,7 @@ import supertest from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { useApp } from "../support/app.js";
-
-const homework1 = {
-  network: {
-    layers: [
-      {
-        weight: [
-          [0.3, 0.5],
-          [-0.2, 0.4],
-        ],
-      },
-    ],
-    loss: "sse",
-  },
-  input: [
-    [0, 2],
-    [3, 1],
-  ],
-  target: [
-    [0.5, 1],
-    [1, -1.5],
-  ],
-};
+import { homework1 } from "../support/bodies.js";
 
 /** A body with one field replaced, for one error at a time. */
 function withNetwork(network: Record<string, unknown>, rest: Record<string, unknown> = {}) {

@@ -1,28 +1,7 @@
 import supertest from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppOptions, buildApp } from "../../src/app.js";
-
-const homework1 = {
-  network: {
-    layers: [
-      {
-        weight: [
-          [0.3, 0.5],
-          [-0.2, 0.4],
-        ],
-      },
-    ],
-    loss: "sse",
-  },
-  input: [
-    [0, 2],
-    [3, 1],
-  ],
-  target: [
-    [0.5, 1],
-    [1, -1.5],
-  ],
-};
+import { homework1 } from "../support/bodies.js";
 
 /** A training request of n×n weights and n samples: 3·2·n³ FLOPs per step for the matrix product alone. */
 function heavy(n: number, steps: number) {

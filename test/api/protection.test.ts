@@ -3,29 +3,8 @@ import { Writable } from "node:stream";
 import supertest from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppOptions, buildApp } from "../../src/app.js";
+import { homework1 } from "../support/bodies.js";
 import { startServer } from "../support/server.js";
-
-const homework1 = {
-  network: {
-    layers: [
-      {
-        weight: [
-          [0.3, 0.5],
-          [-0.2, 0.4],
-        ],
-      },
-    ],
-    loss: "sse",
-  },
-  input: [
-    [0, 2],
-    [3, 1],
-  ],
-  target: [
-    [0.5, 1],
-    [1, -1.5],
-  ],
-};
 
 function appWith(options: AppOptions) {
   let app: Awaited<ReturnType<typeof buildApp>>;

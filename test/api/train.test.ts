@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { TrainResponse } from "../../src/api/schemas/train.js";
 import { useApp } from "../support/app.js";
+import { homework1 as hw1 } from "../support/bodies.js";
 import { expectClose } from "../support/close.js";
 import { fixture as networkFixture } from "../support/fixtures.js";
 
@@ -22,29 +23,6 @@ const fixtureCase = (name: string): Case => {
 };
 
 type Matrix = number[][];
-
-/** Homework 1 (columns layout: each column of X and Y is one sample). */
-const hw1 = {
-  network: {
-    layers: [
-      {
-        weight: [
-          [0.3, 0.5],
-          [-0.2, 0.4],
-        ],
-      },
-    ],
-    loss: "sse",
-  },
-  input: [
-    [0, 2],
-    [3, 1],
-  ],
-  target: [
-    [0.5, 1],
-    [1, -1.5],
-  ],
-};
 
 describe("POST /v1/train", () => {
   const api = useApp();
