@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
-import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { computeWith } from "./api/compute.js";
 import { installJsonParser } from "./api/json.js";
 import { defaultLimits, type Limits } from "./api/limits.js";
 import { openapiOptions } from "./api/openapi.js";
 import { createPool, defaultPool, type PoolOptions } from "./api/pool.js";
-import { installProblemHandlers } from "./api/problems.js";
+import { installProblemHandlers, problemFromFramework } from "./api/problems.js";
 import { defaultProtection, installProtection, type Protection } from "./api/protection.js";
 import { expressionsRoute } from "./api/routes/expressions.js";
 import { functionsRoute } from "./api/routes/functions.js";
@@ -16,6 +16,7 @@ import { gradeRoute } from "./api/routes/grade.js";
 import { gradientsRoute } from "./api/routes/gradients.js";
 import { healthRoute } from "./api/routes/health.js";
 import { trainRoute } from "./api/routes/train.js";
+import { validatorCompiler } from "./api/validation.js";
 
 export interface AppOptions {
   readonly logger?: FastifyServerOptions["logger"];
@@ -51,6 +52,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // request is still in the socket buffer looks idle, and closing it would drop a request in flight.
     forceCloseConnections: false,
     return503OnClosing: false,
+    // Errors the router raises before any route (a path parameter too long, bad percent-encoding) are
+    // problems like every other error.
+    frameworkErrors: (error, request, reply) => problemFromFramework(error, request, reply),
   }).withTypeProvider<ZodTypeProvider>();
   app.decorate("lifecycle", { draining: false, active: new Set<string>() });
   app.addHook("onRequest", async (request) => {

@@ -42,9 +42,7 @@ export function parametersWith(
   values: ReadonlyMap<string, Tensor>,
   forms: ReadonlyMap<string, WireForm>,
 ): Record<string, WireValue> {
-  const out: Record<string, WireValue> = {};
-  for (const [name, value] of values) out[name] = encodeAs(value, forms.get(name));
-  return out;
+  return Object.fromEntries([...values].map(([name, value]) => [name, encodeAs(value, forms.get(name))]));
 }
 
 export interface SolvedExpression {
@@ -71,17 +69,18 @@ export function solveExpressionRequest(
 
 export function expressionResponse(solved: SolvedExpression, body: ExpressionsRequestBody): ExpressionsResponseBody {
   const { compiled, forms, solution } = solved;
-  const values: ExpressionsResponseBody["values"] = {};
-  const valueGradients: ExpressionsResponseBody["valueGradients"] = {};
-  for (const [name, index] of compiled.named) {
-    const value = solution.values[index];
-    values[name] = encodeMatrix(value);
-    valueGradients[name] = encodeMatrix(solution.grads[index] ?? zeros(value.rows, value.cols));
-  }
-  const gradients: ExpressionsResponseBody["gradients"] = {};
-  for (const name of compiled.parameters) {
-    gradients[name] = encodeAs(leafGradient(compiled, solution, name), forms.get(name));
-  }
+  // Built with Object.fromEntries, which makes every name an own key, "__proto__" included.
+  const named = [...compiled.named];
+  const values = Object.fromEntries(named.map(([name, index]) => [name, encodeMatrix(solution.values[index])]));
+  const valueGradients = Object.fromEntries(
+    named.map(([name, index]) => {
+      const { rows, cols } = solution.values[index];
+      return [name, encodeMatrix(solution.grads[index] ?? zeros(rows, cols))];
+    }),
+  );
+  const gradients = Object.fromEntries(
+    compiled.parameters.map((name) => [name, encodeAs(leafGradient(compiled, solution, name), forms.get(name))]),
+  );
   const response = {
     output: encodeMatrix(solution.values[compiled.output]),
     values,

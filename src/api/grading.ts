@@ -17,13 +17,32 @@ type GradeResult = GradeResponseBody["results"][number];
  * Every number or matrix in a JSON value, by JSON pointer: what can be graded. Strings and booleans (an
  * activation's name, a pass flag) are not answers.
  */
-function leaves(value: unknown, path: (string | number)[] = [], out = new Map<string, Tensor>()): Map<string, Tensor> {
-  const tensor = asTensor(value);
-  if (tensor) out.set(pointer(path), tensor);
-  else if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) leaves(v, [...path, i], out);
-  } else if (value !== null && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) leaves(v, [...path, k], out);
+function leaves(value: unknown): Map<string, Tensor> {
+  interface Visit {
+    readonly value: unknown;
+    readonly key?: string | number;
+    readonly parent?: Visit;
+  }
+  const pathOf = (v: Visit): (string | number)[] => {
+    const keys: (string | number)[] = [];
+    for (let at: Visit | undefined = v; at?.key !== undefined; at = at.parent) keys.push(at.key);
+    return keys.reverse();
+  };
+  const out = new Map<string, Tensor>();
+  // An explicit stack, children pushed in reverse to visit them in document order: a submission may nest arrays
+  // thousands of levels deep. Paths are built only for the leaves found.
+  const stack: Visit[] = [{ value }];
+  while (stack.length > 0) {
+    const visit = stack.pop() as Visit;
+    const v = visit.value;
+    const tensor = asTensor(v);
+    if (tensor) out.set(pointer(pathOf(visit)), tensor);
+    else if (v !== null && typeof v === "object") {
+      const children = Array.isArray(v) ? v.map((item, i) => [i, item] as const) : Object.entries(v);
+      for (let i = children.length - 1; i >= 0; i--) {
+        stack.push({ value: children[i][1], key: children[i][0], parent: visit });
+      }
+    }
   }
   return out;
 }

@@ -117,14 +117,18 @@ export function gradientsResponse(solved: SolvedNetwork, body: GradientsRequestB
   const gradientOf = (leaf: string) => leafGradient(compiled, solution, leaf);
   const last = compiled.layers[compiled.layers.length - 1];
 
-  const gradients: GradientsResponseBody["gradients"] = {};
-  for (const layer of compiled.layers) {
-    const weight = encodeAs(gradientOf(weightName(layer.name)), forms.get(weightName(layer.name)));
-    gradients[layer.name] =
-      layer.bias === undefined
-        ? { weight }
-        : { weight, bias: encodeAs(gradientOf(biasName(layer.name)), forms.get(biasName(layer.name))) };
-  }
+  // Object.fromEntries makes every layer name an own key, "__proto__" included.
+  const gradients: GradientsResponseBody["gradients"] = Object.fromEntries(
+    compiled.layers.map((layer) => {
+      const weight = encodeAs(gradientOf(weightName(layer.name)), forms.get(weightName(layer.name)));
+      return [
+        layer.name,
+        layer.bias === undefined
+          ? { weight }
+          : { weight, bias: encodeAs(gradientOf(biasName(layer.name)), forms.get(biasName(layer.name))) },
+      ];
+    }),
+  );
 
   const response: GradientsResponseBody = {
     loss: scalarAt(compiled.output),

@@ -114,18 +114,22 @@ function flattenIssue(issue: ZodIssueLike, base: readonly PropertyKey[]): { path
 
 function validationProblem(error: FastifyError): Problem {
   const context = error.validationContext ?? "body";
-  const items = (error.validation ?? []).flatMap((v) => {
-    const base = v.instancePath
-      .split("/")
-      .slice(1)
-      .filter((s) => s !== "");
-    const params = v.params as Partial<ZodIssueLike>;
-    return flattenIssue({ code: v.keyword, message: v.message ?? "invalid", errors: params.errors }, base);
-  });
+  const items = (error.validation ?? []).flatMap((v) => flattenIssue((v.params as { issue: ZodIssueLike }).issue, []));
   const first = items[0];
   const where = first?.path ? ` at ${first.path}` : "";
   const more = items.length > 1 ? ` (and ${items.length - 1} more)` : "";
   return problem("invalid-request", `Invalid ${context}${where}: ${first?.message ?? "invalid"}${more}`, items);
+}
+
+/** The router's own errors (a 414 for a path parameter too long, a 400 for bad percent-encoding) as problems. */
+export function problemFromFramework(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status = error.statusCode ?? 400;
+  const url = request.url.length > 80 ? `${request.url.slice(0, 80)}…` : request.url;
+  return sendProblem(reply, {
+    ...problem("invalid-request", `${error.message} (${request.method} ${url})`),
+    status,
+    title: "The request URL cannot be routed",
+  });
 }
 
 /** Turns every error into problem+json; a client sees a 5xx only for a fault of ours, never with a stack trace. */

@@ -84,7 +84,7 @@ function stateFrom(sent: TrainRequestBody["state"], spec: OptimizerSpec, form: P
     if (!parameter || !form.compiled.parameters.includes(name)) {
       throw fail(["buffers", name], `'${name}' is not a parameter; parameters: ${form.compiled.parameters.join(", ")}`);
     }
-    const decoded: Record<string, Tensor> = {};
+    const decoded: [string, Tensor][] = [];
     for (const [buffer, value] of Object.entries(sentBuffers)) {
       if (!bufferNames[spec.type].includes(buffer)) {
         throw fail(
@@ -99,9 +99,9 @@ function stateFrom(sent: TrainRequestBody["state"], spec: OptimizerSpec, form: P
           `${buffer} of ${name} is ${shapeText(t)}, but ${name} is ${shapeText(parameter)}`,
         );
       }
-      decoded[buffer] = t;
+      decoded.push([buffer, t]);
     }
-    buffers.set(name, decoded);
+    buffers.set(name, Object.fromEntries(decoded));
   }
   return { step: sent.step, buffers };
 }
@@ -143,10 +143,12 @@ export function runTraining(body: TrainRequestBody, budget: Budget = admitted): 
     batching,
     history: body.history ?? false,
   });
-  const buffers: Record<string, Record<string, WireValue>> = {};
-  for (const [name, b] of result.state.buffers) {
-    buffers[name] = Object.fromEntries(Object.entries(b).map(([k, t]) => [k, encodeAs(t, form.forms.get(name))]));
-  }
+  const buffers = Object.fromEntries(
+    [...result.state.buffers].map(([name, b]) => [
+      name,
+      Object.fromEntries(Object.entries(b).map(([k, t]) => [k, encodeAs(t, form.forms.get(name))])),
+    ]),
+  );
   return {
     losses: result.losses,
     finalLoss: result.finalLoss,

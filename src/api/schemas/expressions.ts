@@ -2,7 +2,7 @@ import { z } from "zod";
 import { opNames } from "../../core/ops/registry.js";
 import { expressionExamples } from "../examples.js";
 import { AnalysisOptions, AnalysisResponse } from "./analysis.js";
-import { FiniteNumber, Matrix, MatrixOrList } from "./values.js";
+import { FiniteNumber, Matrix, MatrixOrList, quoted } from "./values.js";
 
 const Identifier = z
   .string()
@@ -20,7 +20,7 @@ const GraphNode = z
   .object({
     id: Identifier.describe("The node's name, used by other nodes' inputs and in the response"),
     op: z
-      .enum(ops, { error: (i) => `unknown op ${JSON.stringify(i.input)}; valid: ${ops.join(", ")}` })
+      .enum(ops, { error: (i) => `unknown op ${quoted(i.input)}; valid: ${ops.join(", ")}` })
       .describe("The operation; the same names as the expression functions"),
     inputs: z
       .array(z.union([Identifier, FiniteNumber], { error: "an input is a name or a number" }))

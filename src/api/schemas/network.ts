@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { opNames, registry } from "../../core/ops/registry.js";
-import { FiniteNumber, Matrix, MatrixOrList } from "./values.js";
+import { FiniteNumber, Matrix, MatrixOrList, quoted } from "./values.js";
 
 const activationNames = opNames("activation") as [string, ...string[]];
 const lossNames = opNames("loss") as [string, ...string[]];
@@ -10,7 +10,7 @@ function listed(kind: string, names: readonly string[]) {
   return (issue: { input?: unknown }) => {
     const given = issue.input as { type?: unknown } | undefined;
     const name = typeof given === "object" && given !== null ? given.type : given;
-    return `unknown ${kind} ${JSON.stringify(name)}; valid: ${names.join(", ")}`;
+    return `unknown ${kind} ${quoted(name)}; valid: ${names.join(", ")}`;
   };
 }
 

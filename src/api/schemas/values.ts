@@ -52,3 +52,13 @@ export const MatrixOrList = z.union([FiniteNumber, FlatList, Rows], {
 });
 
 export type WireValue = z.infer<typeof MatrixOrList>;
+
+/**
+ * A rejected value as an error message can quote it: a short string or number as JSON, anything else by its
+ * kind, so that a message never serializes a huge or deeply nested value.
+ */
+export function quoted(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
+  return Array.isArray(value) ? "an array" : `a value of type ${typeof value}`;
+}

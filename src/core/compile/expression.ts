@@ -1,6 +1,6 @@
 import { CoreError, type Origin } from "../errors.js";
 import type { At, Expr, Statement } from "../expression/ast.js";
-import { print } from "../expression/ast.js";
+import { print, printAtMost } from "../expression/ast.js";
 import { parseProgram, tooDeep } from "../expression/parse.js";
 import { opNames, registry } from "../ops/registry.js";
 import type { CompiledProblem } from "../problem.js";
@@ -33,8 +33,7 @@ function literalValue(e: Expr): number | undefined {
 
 /** How a node made from a piece of text is called in messages: the text itself, shortened if long. */
 function label(e: Expr): string {
-  const text = print(e);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return printAtMost(e, 60);
 }
 
 export function bindLeaves(p: ProblemBuilder, bindings: Bindings): Map<string, number> {

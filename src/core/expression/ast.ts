@@ -31,34 +31,76 @@ export type Statement =
   | { readonly kind: "assign"; readonly name: string; readonly value: Expr; readonly at: At }
   | { readonly kind: "expr"; readonly value: Expr; readonly at: At };
 
+/** Raised by a bounded print once it has written as much as was asked for. */
+class Full extends Error {}
+
 /**
  * Text that parses back to the same tree: every compound operand parenthesized, numbers (never negative in a
  * parsed tree: a minus sign is a neg node) in JavaScript's shortest round-trip form.
  */
 export function print(e: Expr): string {
-  switch (e.kind) {
-    case "number":
-      return String(e.value);
-    case "name":
-      return e.name;
-    case "neg":
-      return `-${group(e.operand)}`;
-    case "binary":
-      return `${group(e.left)} ${e.op} ${group(e.right)}`;
-    case "transpose":
-      return `${group(e.operand)}'`;
-    case "call": {
-      // Strings cannot hold a quote or a line break (the grammar has no escapes), so they print verbatim.
-      const keywords = e.keywords.map(
-        (k) => `${k.name}=${typeof k.value === "string" ? `"${k.value}"` : String(k.value)}`,
-      );
-      return `${e.fn}(${[...e.args.map(print), ...keywords].join(", ")})`;
-    }
-  }
+  return printAtMost(e, Number.POSITIVE_INFINITY);
 }
 
-function group(e: Expr): string {
-  return e.kind === "name" || e.kind === "call" || e.kind === "number" ? print(e) : `(${print(e)})`;
+/**
+ * The start of print(e), at most `max` characters (and an ellipsis): it stops writing there, so labelling
+ * every node of a long expression costs time in proportion to the labels, not to the expression's square.
+ */
+export function printAtMost(e: Expr, max: number): string {
+  let out = "";
+  const write = (text: string) => {
+    out += text;
+    if (out.length > max) throw new Full();
+  };
+  const visit = (x: Expr): void => {
+    switch (x.kind) {
+      case "number":
+        write(String(x.value));
+        break;
+      case "name":
+        write(x.name);
+        break;
+      case "neg":
+        write("-");
+        group(x.operand);
+        break;
+      case "binary":
+        group(x.left);
+        write(` ${x.op} `);
+        group(x.right);
+        break;
+      case "transpose":
+        group(x.operand);
+        write("'");
+        break;
+      case "call":
+        write(`${x.fn}(`);
+        x.args.forEach((a, i) => {
+          if (i > 0) write(", ");
+          visit(a);
+        });
+        // Strings cannot hold a quote or a line break (the grammar has no escapes), so they print verbatim.
+        for (const [i, k] of x.keywords.entries()) {
+          if (i > 0 || x.args.length > 0) write(", ");
+          write(`${k.name}=${typeof k.value === "string" ? `"${k.value}"` : String(k.value)}`);
+        }
+        write(")");
+        break;
+    }
+  };
+  const group = (x: Expr): void => {
+    const bare = x.kind === "name" || x.kind === "call" || x.kind === "number";
+    if (!bare) write("(");
+    visit(x);
+    if (!bare) write(")");
+  };
+  try {
+    visit(e);
+    return out;
+  } catch (err) {
+    if (!(err instanceof Full)) throw err;
+    return `${out.slice(0, max - 3)}...`;
+  }
 }
 
 export function printProgram(statements: readonly Statement[]): string {
