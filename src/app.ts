@@ -25,6 +25,8 @@ export interface AppOptions {
   readonly limits?: Partial<Limits>;
   readonly protection?: Partial<Protection>;
   readonly pool?: Partial<PoolOptions>;
+  /** Behind a load balancer: which proxies' X-Forwarded-For to believe, so that rate limits see clients. */
+  readonly trustProxy?: FastifyServerOptions["trustProxy"];
 }
 
 declare module "fastify" {
@@ -47,6 +49,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     requestIdHeader: "x-request-id",
+    trustProxy: options.trustProxy ?? false,
     genReqId: () => randomUUID(),
     // Closing stops accepting connections and leaves open ones to the drain in server.ts: a connection whose
     // request is still in the socket buffer looks idle, and closing it would drop a request in flight.

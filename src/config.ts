@@ -41,6 +41,16 @@ export const ConfigSchema = z.object({
     .default(defaultProtection.maxEventLoopDelayMs)
     .describe("Shed /v1 requests with 503 while the event loop lags more than this; 0: off"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  TRUST_PROXY: z
+    .string()
+    .default("")
+    .transform((s): boolean | string[] => {
+      const v = s.trim();
+      if (v === "" || v === "false") return false;
+      if (v === "true") return true;
+      return v.split(",").map((x) => x.trim());
+    })
+    .describe("Proxies whose X-Forwarded-For to trust: true (any), or addresses/CIDRs; empty: none"),
   MAX_ELEMENTS: z.coerce.number().int().positive().default(defaultLimits.elements),
   MAX_MATRIX_DIM: z.coerce.number().int().positive().default(defaultLimits.matrixDim),
   MAX_FLOPS: z.coerce.number().positive().default(defaultLimits.flops),

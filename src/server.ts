@@ -10,6 +10,7 @@ const { config } = result;
 
 const app = await buildApp({
   bodyLimit: config.BODY_LIMIT,
+  trustProxy: config.TRUST_PROXY,
   limits: {
     expressionLength: config.MAX_EXPRESSION_LENGTH,
     graphNodes: config.MAX_GRAPH_NODES,

@@ -21,6 +21,7 @@ describe("configuration from the environment", () => {
         CORS_ORIGINS: [],
         LOAD_SHED_EVENT_LOOP_DELAY_MS: 1_000,
         SHUTDOWN_TIMEOUT_MS: 10_000,
+        TRUST_PROXY: false,
         MAX_ELEMENTS: 8_000_000,
         MAX_MATRIX_DIM: 10_000,
         MAX_FLOPS: 1e12,
@@ -40,6 +41,7 @@ describe("configuration from the environment", () => {
       BODY_LIMIT: "1024",
       LOG_FORMAT: "pretty",
       API_KEYS: "alpha, beta,,gamma",
+      TRUST_PROXY: "127.0.0.1, 10.0.0.0/8",
     });
     expect(result).toMatchObject({
       config: {

@@ -92,6 +92,20 @@ describe("rate limiting", () => {
     expect(Number(last?.headers["retry-after"])).toBeGreaterThan(0);
   });
 
+  it("behind a trusted proxy, counts each forwarded client separately", async () => {
+    const app = await buildApp({ protection: { rateLimit: { max: 1, windowMs: 60_000 } }, trustProxy: true });
+    await app.ready();
+    try {
+      const from = (client: string) =>
+        supertest(app.server).post("/v1/gradients").set("x-forwarded-for", client).send(homework1);
+      expect((await from("203.0.113.1")).status).toBe(200);
+      expect((await from("203.0.113.2")).status).toBe(200);
+      expect((await from("203.0.113.1")).status).toBe(429);
+    } finally {
+      await app.close();
+    }
+  });
+
   it("counts each API key separately, and never limits health checks", async () => {
     const other = await api.request().post("/v1/gradients").set("authorization", "Bearer client-b").send(homework1);
     expect(other.status).toBe(200);
@@ -198,7 +212,11 @@ describe("graceful shutdown", () => {
         body: JSON.stringify(slow),
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as { losses: number[] } })),
     );
-    await new Promise((r) => setTimeout(r, 150));
+    // In flight means received: wait until the server has logged all six (on a loaded machine the client may
+    // take a while to send them), then signal.
+    const received = () => (server.output().match(/"url":"\/v1\/train"/g) ?? []).length;
+    for (let waited = 0; received() < 6 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(received()).toBe(6);
     const started = Date.now();
     server.process.kill("SIGTERM");
     const results = await Promise.all(inFlight);
