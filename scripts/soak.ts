@@ -31,7 +31,6 @@ const post = (path: string, body: unknown) => ({
 });
 const mix = [
   ...Object.values(homeworkExamples).map((e) => post("/v1/gradients", e.value)),
-  post("/v1/gradients", { ...homeworkExamples.homework2.value, explain: true, check: true }),
   post("/v1/gradients", { ...homeworkExamples.homework2.value, format: "svg" }),
   ...Object.values(expressionExamples).map((e) => post("/v1/expressions", e.value)),
   ...Object.values(trainExamples).map((e) => post("/v1/train", e.value)),

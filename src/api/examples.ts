@@ -56,6 +56,19 @@ export const homeworkExamples = {
       learningRate: 0.1,
     },
   },
+  explained: {
+    summary: "Homework 2 with its chain rule step by step and a finite-difference check",
+    description:
+      "explain adds the factors of every gradient (-1/ŷ, σ'(z3), w3, …); check compares them with central differences",
+    value: {
+      network: { layers: sigmoidChain("sigmoid"), loss: "bce" },
+      input: 0.63,
+      target: 1,
+      explain: true,
+      check: true,
+      digits: 4,
+    },
+  },
 } as const;
 
 /** The same problems written as math, and one as an explicit graph, for POST /v1/expressions. */

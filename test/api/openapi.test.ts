@@ -65,7 +65,7 @@ describe("the OpenAPI document", () => {
   });
 
   it.each([
-    ["/v1/gradients", ["homework1", "homework2", "homework3"]],
+    ["/v1/gradients", ["homework1", "homework2", "homework3", "explained"]],
     ["/v1/expressions", ["homework1", "homework2", "function", "neuron"]],
   ])("offers the homework problems as examples on %s, and each one computes", async (route, names) => {
     const doc = api.app.swagger() as unknown as {
