@@ -54,6 +54,20 @@ function build(like: Tensor, f: Entry): Tensor {
   return out;
 }
 
+/**
+ * θ + (−lr)·d, PyTorch's param.add_(d, alpha=-lr): the step every SGD update ends with, and the whole update
+ * of plain SGD, written as a plain loop because it runs over every weight of every request with a learning rate.
+ */
+function descend(theta: Tensor, d: Tensor, lr: number): Tensor {
+  const out = zeros(theta.rows, theta.cols);
+  const o = out.data;
+  const t = theta.data;
+  const dd = d.data;
+  const step = -lr;
+  for (let k = 0; k < o.length; k++) o[k] = t[k] + step * dd[k];
+  return out;
+}
+
 /** torch.lerp's two-sided formula, exact at both ends. */
 function lerp(start: number, end: number, weight: number): number {
   return weight < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight);
@@ -73,13 +87,13 @@ function update(
   switch (spec.type) {
     case "sgd": {
       const { lr, momentum: mu, dampening, nesterov } = spec;
-      if (mu === 0) return { value: build(theta, (k) => theta.data[k] + -lr * g.data[k]), buffers: {} };
+      if (mu === 0) return { value: descend(theta, g, lr), buffers: {} };
       const previous = buffers?.momentumBuffer;
       const buf = previous
         ? build(g, (k) => previous.data[k] * mu + (1 - dampening) * g.data[k])
         : build(g, (k) => g.data[k]);
       const step = nesterov ? build(g, (k) => g.data[k] + mu * buf.data[k]) : buf;
-      return { value: build(theta, (k) => theta.data[k] + -lr * step.data[k]), buffers: { momentumBuffer: buf } };
+      return { value: descend(theta, step, lr), buffers: { momentumBuffer: buf } };
     }
     case "adam": {
       const { lr, beta1, beta2, eps } = spec;
