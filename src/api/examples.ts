@@ -8,33 +8,34 @@ const sigmoidChain = (lastActivation: string) => [
   { weight: 0.78, activation: lastActivation },
 ];
 
+/** Homework 1's network and data: W = [[0.3, 0.5], [-0.2, 0.4]], samples as columns, L = ‖Y - WX‖². */
+export const homework1Problem = {
+  network: {
+    layers: [
+      {
+        weight: [
+          [0.3, 0.5],
+          [-0.2, 0.4],
+        ],
+      },
+    ],
+    loss: "sse",
+  },
+  input: [
+    [0, 2],
+    [3, 1],
+  ],
+  target: [
+    [0.5, 1],
+    [1, -1.5],
+  ],
+} as const;
+
 export const homeworkExamples = {
   homework1: {
     summary: "Linear layer, L2 loss, one step of size 0.1",
     description: "P = W·X with samples as columns, L = ‖Y - WX‖², updated W = W - 0.1·∂L/∂W",
-    value: {
-      network: {
-        layout: "columns",
-        layers: [
-          {
-            weight: [
-              [0.3, 0.5],
-              [-0.2, 0.4],
-            ],
-          },
-        ],
-        loss: "sse",
-      },
-      input: [
-        [0, 2],
-        [3, 1],
-      ],
-      target: [
-        [0.5, 1],
-        [1, -1.5],
-      ],
-      learningRate: 0.1,
-    },
+    value: { ...homework1Problem, network: { layout: "columns", ...homework1Problem.network }, learningRate: 0.1 },
   },
   homework2: {
     summary: "Three sigmoid layers, binary cross-entropy",
@@ -132,29 +133,7 @@ export const trainExamples = {
   adam: {
     summary: "Homework 1, three steps of Adam",
     description: "What is W after three iterations of Adam with learning rate 0.1?",
-    value: {
-      network: {
-        layers: [
-          {
-            weight: [
-              [0.3, 0.5],
-              [-0.2, 0.4],
-            ],
-          },
-        ],
-        loss: "sse",
-      },
-      input: [
-        [0, 2],
-        [3, 1],
-      ],
-      target: [
-        [0.5, 1],
-        [1, -1.5],
-      ],
-      steps: 3,
-      optimizer: { type: "adam", lr: 0.1 },
-    },
+    value: { ...homework1Problem, steps: 3, optimizer: { type: "adam", lr: 0.1 } },
   },
   sgdMomentum: {
     summary: "A function minimized by SGD with momentum",

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import { homework1Problem } from "../../src/api/examples.js";
 import { NGINX, type RunningNginx, startNginx } from "../support/nginx.js";
 import { type Running, startServer } from "../support/server.js";
 
@@ -14,28 +15,7 @@ import { type Running, startServer } from "../support/server.js";
 
 const haveNginx = existsSync(NGINX);
 
-const homework1 = {
-  network: {
-    layers: [
-      {
-        weight: [
-          [0.3, 0.5],
-          [-0.2, 0.4],
-        ],
-      },
-    ],
-    loss: "sse",
-  },
-  input: [
-    [0, 2],
-    [3, 1],
-  ],
-  target: [
-    [0.5, 1],
-    [1, -1.5],
-  ],
-  learningRate: 0.1,
-};
+const homework1 = { ...homework1Problem, learningRate: 0.1 };
 const body = JSON.stringify(homework1);
 
 interface Outcome {
