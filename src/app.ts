@@ -3,6 +3,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { installResponseCache } from "./api/cache.js";
 import { computeWith } from "./api/compute.js";
 import { installJsonParser } from "./api/json.js";
 import { defaultLimits, type Limits } from "./api/limits.js";
@@ -25,6 +26,8 @@ export interface AppOptions {
   readonly limits?: Partial<Limits>;
   readonly protection?: Partial<Protection>;
   readonly pool?: Partial<PoolOptions>;
+  /** Bytes of answers kept for identical requests; 0 turns the cache off. */
+  readonly responseCacheBytes?: number;
   /** Behind a load balancer: which proxies' X-Forwarded-For to believe, so that rate limits see clients. */
   readonly trustProxy?: FastifyServerOptions["trustProxy"];
 }
@@ -39,6 +42,9 @@ declare module "fastify" {
     };
   }
 }
+
+/** 64 MiB of answers: many thousands of homework problems, and no answer larger than 4 MiB is kept. */
+export const DEFAULT_RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** 16 MiB: room for an MNIST-sized network with a batch of data, far above any homework problem. */
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -81,6 +87,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   installProblemHandlers(app);
   installJsonParser(app);
   await installProtection(app, { ...defaultProtection, ...options.protection });
+  installResponseCache(app, options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
 
   await app.register(swagger, openapiOptions);
   // Swagger UI's pages carry their own Content-Security-Policy, one that lets them load their scripts.

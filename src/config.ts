@@ -2,7 +2,7 @@ import { z } from "zod";
 import { defaultLimits } from "./api/limits.js";
 import { defaultPool } from "./api/pool.js";
 import { defaultProtection } from "./api/protection.js";
-import { DEFAULT_BODY_LIMIT } from "./app.js";
+import { DEFAULT_BODY_LIMIT, DEFAULT_RESPONSE_CACHE_BYTES } from "./app.js";
 
 const Port = z.coerce.number().int().min(0).max(65535);
 
@@ -41,6 +41,12 @@ export const ConfigSchema = z.object({
     .default(defaultProtection.maxEventLoopDelayMs)
     .describe("Shed /v1 requests with 503 while the event loop lags more than this; 0: off"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  RESPONSE_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(DEFAULT_RESPONSE_CACHE_BYTES)
+    .describe("Memory for answers to identical requests; 0: off"),
   TRUST_PROXY: z
     .string()
     .default("")

@@ -11,6 +11,7 @@ const { config } = result;
 const app = await buildApp({
   bodyLimit: config.BODY_LIMIT,
   trustProxy: config.TRUST_PROXY,
+  responseCacheBytes: config.RESPONSE_CACHE_BYTES,
   limits: {
     expressionLength: config.MAX_EXPRESSION_LENGTH,
     graphNodes: config.MAX_GRAPH_NODES,

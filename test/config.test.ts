@@ -22,6 +22,7 @@ describe("configuration from the environment", () => {
         LOAD_SHED_EVENT_LOOP_DELAY_MS: 1_000,
         SHUTDOWN_TIMEOUT_MS: 10_000,
         TRUST_PROXY: false,
+        RESPONSE_CACHE_BYTES: 64 * 1024 * 1024,
         MAX_ELEMENTS: 8_000_000,
         MAX_MATRIX_DIM: 10_000,
         MAX_FLOPS: 1e12,

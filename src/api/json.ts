@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import secureJson from "secure-json-parse";
+import { rawBodies } from "./cache.js";
 import type { ProblemItem } from "./problems.js";
 
 /** A JSON body that cannot be parsed, with where the parser stopped. */
@@ -23,8 +24,9 @@ function lineAndColumn(text: string, position: number): { line: number; column: 
  * column, and rejects __proto__ and constructor.prototype keys (prototype poisoning) as fastify does.
  */
 export function installJsonParser(app: FastifyInstance): void {
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
     const text = body as string;
+    rawBodies.set(request, text);
     if (text.trim() === "") {
       done(new MalformedJson("The body is empty; send a JSON object", { message: "empty body" }), undefined);
       return;

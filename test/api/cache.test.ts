@@ -1,0 +1,71 @@
+import supertest from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../src/app.js";
+import { homework1 } from "../support/bodies.js";
+
+describe("answers to identical requests", () => {
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  beforeAll(async () => {
+    app = await buildApp({ responseCacheBytes: 1024 * 1024 });
+    await app.ready();
+  });
+  afterAll(() => app.close());
+  const post = (url: string, body: unknown) =>
+    supertest(app.server)
+      .post(url)
+      .send(body as object);
+
+  it("serves the same text again for the same request, marked as a cache hit", async () => {
+    const body = { ...homework1, learningRate: 0.1, check: true };
+    const first = await post("/v1/gradients", body);
+    const second = await post("/v1/gradients", body);
+    expect(first.status).toBe(200);
+    expect(first.headers["x-cache"]).toBeUndefined();
+    expect(second.headers["x-cache"]).toBe("hit");
+    expect(second.text).toBe(first.text);
+    expect(second.headers["content-type"]).toBe(first.headers["content-type"]);
+    expect(second.headers["x-request-id"]).not.toBe(first.headers["x-request-id"]);
+  });
+
+  it("tells apart requests that differ in the body or the query", async () => {
+    const a = await post("/v1/gradients", { ...homework1, learningRate: 0.2 });
+    const b = await post("/v1/gradients", { ...homework1, learningRate: 0.3 });
+    expect(a.headers["x-cache"]).toBeUndefined();
+    expect(b.headers["x-cache"]).toBeUndefined();
+    expect(a.body.updatedNetwork).not.toEqual(b.body.updatedNetwork);
+    const grade = { problem: homework1, submission: { loss: 3.3 } };
+    const json = await post("/v1/grade", grade);
+    const gradescope = await post("/v1/grade?format=gradescope", grade);
+    expect(json.body.results).toBeDefined();
+    expect(gradescope.body.tests).toBeDefined();
+  });
+
+  it("never keeps an error", async () => {
+    const bad = { ...homework1, target: [[1, 2, 3]] };
+    const first = await post("/v1/gradients", bad);
+    const second = await post("/v1/gradients", bad);
+    expect([first.status, second.status]).toEqual([422, 422]);
+    expect(second.headers["x-cache"]).toBeUndefined();
+  });
+
+  it("serves pictures again too", async () => {
+    const body = { ...homework1, format: "dot" };
+    const first = await post("/v1/gradients", body);
+    const second = await post("/v1/gradients", body);
+    expect(second.headers["x-cache"]).toBe("hit");
+    expect(second.headers["content-type"]).toBe(first.headers["content-type"]);
+    expect(second.text).toBe(first.text);
+  });
+
+  it("is off with a budget of 0", async () => {
+    const off = await buildApp({ responseCacheBytes: 0 });
+    await off.ready();
+    try {
+      await supertest(off.server).post("/v1/gradients").send(homework1);
+      const again = await supertest(off.server).post("/v1/gradients").send(homework1);
+      expect(again.headers["x-cache"]).toBeUndefined();
+    } finally {
+      await off.close();
+    }
+  });
+});
