@@ -61,28 +61,38 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // request is still in the socket buffer looks idle, and closing it would drop a request in flight.
     forceCloseConnections: false,
     return503OnClosing: false,
+    disableRequestLogging: true,
     // Errors the router raises before any route (a path parameter too long, bad percent-encoding) are
     // problems like every other error.
     frameworkErrors: (error, request, reply) => problemFromFramework(error, request, reply),
   }).withTypeProvider<ZodTypeProvider>();
   app.decorate("lifecycle", { draining: false, active: new Set<string>() });
-  app.addHook("onRequest", async (request) => {
+  // Hooks on every request are written with callbacks, not async functions: at homework size each promise
+  // is a measurable share of a request's time.
+  app.addHook("onRequest", (request, _reply, done) => {
     app.lifecycle.active.add(request.id);
+    request.log.debug({ req: request }, "incoming request");
+    done();
   });
-  app.addHook("onResponse", async (request) => {
+  // One line per request, with the request and the response: half the logging of Fastify's two lines.
+  app.addHook("onResponse", (request, reply, done) => {
     app.lifecycle.active.delete(request.id);
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, "request completed");
+    done();
   });
-  app.addHook("onRequestAbort", async (request) => {
+  app.addHook("onRequestAbort", (request, done) => {
     app.lifecycle.active.delete(request.id);
+    done();
   });
 
   app.setValidatorCompiler(validatorCompiler);
   // Responses are built by our own code from finite float64 values, so they are stringified as they are;
   // the response schemas document them and the tests check responses against them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  app.addHook("onSend", async (request, reply) => {
+  app.addHook("onSend", (request, reply, payload, done) => {
     reply.header("x-request-id", request.id);
     if (app.lifecycle.draining) reply.header("connection", "close");
+    done(null, payload);
   });
   installProblemHandlers(app);
   installJsonParser(app);

@@ -58,11 +58,11 @@ export function installResponseCache(app: FastifyInstance, maxBytes: number): vo
     if (!hit) return;
     return reply.header("x-cache", "hit").type(hit.type).send(hit.body);
   });
-  app.addHook("onSend", async (request, reply, payload) => {
+  app.addHook("onSend", (request, reply, payload, done) => {
     const key = keyOf(request);
     if (key !== undefined && reply.statusCode === 200 && typeof payload === "string" && !reply.hasHeader("x-cache")) {
       cache.set(key, { body: payload, type: String(reply.getHeader("content-type")) });
     }
-    return payload;
+    done(null, payload);
   });
 }

@@ -84,8 +84,9 @@ function installSecurityHeaders(app: FastifyInstance): void {
     frameguard: { action: "deny" },
   });
   middleware({} as never, capture as never, () => undefined);
-  app.addHook("onRequest", async (_request, reply) => {
+  app.addHook("onRequest", (_request, reply, done) => {
     reply.headers(headers);
+    done();
   });
 }
 

@@ -17,8 +17,11 @@ describe("request ids and logs", () => {
     const res = await supertest(app.server).get("/healthz").set("x-request-id", "grader-42");
     await app.close();
     expect(res.headers["x-request-id"]).toBe("grader-42");
+    // One line per request, carrying the request, its status and its time.
     const mine = lines.filter((l) => l.reqId === "grader-42");
-    expect(mine.map((l) => l.msg)).toEqual(["incoming request", "request completed"]);
+    expect(mine.map((l) => l.msg)).toEqual(["request completed"]);
+    expect(mine[0]).toMatchObject({ req: { method: "GET", url: "/healthz" }, res: { statusCode: 200 } });
+    expect(typeof mine[0].responseTime).toBe("number");
   });
 
   it("gives each request a fresh id when the client sends none", async () => {

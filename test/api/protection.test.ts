@@ -197,7 +197,8 @@ describe("readiness and load shedding", () => {
 
 describe("graceful shutdown", () => {
   it("finishes every request in flight on SIGTERM, then exits 0", async () => {
-    const server = await startServer();
+    // At debug level the server logs each request as it arrives: how this test knows all six are in flight.
+    const server = await startServer({ LOG_LEVEL: "debug" });
     // Training requests that take a noticeable time, all in flight when the signal arrives.
     const slow = {
       network: { layers: [{ weight: Array.from({ length: 64 }, () => Array(64).fill(0.01)) }], loss: "mse" },
@@ -213,8 +214,8 @@ describe("graceful shutdown", () => {
         body: JSON.stringify(slow),
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as { losses: number[] } })),
     );
-    // In flight means received: wait until the server has logged all six (on a loaded machine the client may
-    // take a while to send them), then signal.
+    // In flight means received: wait until the server has logged the arrival of all six (on a loaded machine
+    // the client may take a while to send them), then signal.
     const received = () => (server.output().match(/"url":"\/v1\/train"/g) ?? []).length;
     for (let waited = 0; received() < 6 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     expect(received()).toBe(6);
