@@ -1,5 +1,6 @@
 /**
- * Issue 6, target 4: isolation. The homework 1 request (POST /v1/gradients) at a steady 1000 requests/s
+ * Issue 6, target 4: isolation. The homework 1 request (POST /v1/gradients, every body distinct so that the
+ * response cache answers none) at a steady 1000 requests/s
  * (autocannon, 10 connections), alone and then while 3 clients keep POSTing /v1/train requests that cost
  * about 2 s each and run in the worker pool: once with a small body (a 16-64-64-4 network, batch 256, many
  * steps: almost all compute) and once with the mid-size MLP body (784-256-10, batch 128, 6.3 MB of JSON: the
@@ -21,6 +22,7 @@ import {
   median,
   mlpRequest,
   ms,
+  nudge,
   post,
   type Server,
   sleep,
@@ -40,7 +42,10 @@ const heavyClients = 3;
 const targetHeavyMs = 2000;
 
 const { homeworkExamples } = await builtModule<typeof Examples>("api/examples.js");
-const homework = JSON.stringify(homeworkExamples.homework1.value);
+const hw = homeworkExamples.homework1.value;
+const homework = JSON.stringify(hw);
+/** Every homework request distinct, so that the response cache answers none of them: each is computed. */
+const homeworkBodies = (i: number) => JSON.stringify({ ...hw, input: nudge(hw.input, i) });
 
 const mlpTrain = (steps: number) => ({ ...mlpRequest(), steps, optimizer: { type: "sgd", lr: 0.1 } });
 
@@ -82,6 +87,7 @@ const homeworkLoad = (warmup: number) =>
     origin: server.origin,
     path: "/v1/gradients",
     body: homework,
+    bodies: homeworkBodies,
     connections: 10,
     rate,
     seconds,
@@ -138,7 +144,7 @@ const out = (s = "") => lines.push(s);
 out("## Isolation: homework requests while heavy requests run (issue 6, target 4)");
 out();
 out(
-  `\`npm run bench:isolation\` (bench/isolation.ts). The built server (\`node dist/server.js\`, LOG_LEVEL=silent, default pool: ${Math.max(1, os.availableParallelism() - 1)} worker thread${os.availableParallelism() > 2 ? "s" : ""}, offload above 2e7 estimated FLOPs). Homework load: POST /v1/gradients with homework 1 at a steady ${rate} requests/s from autocannon (10 connections, ${seconds} s measured after a warm-up; latencies at full precision). Heavy load: ${heavyClients} clients each POSTing /v1/train back to back, each request calibrated to cost about ${targetHeavyMs / 1000} s alone; they queue for the pool, and the homework run starts 1 s after them. ${rounds} rounds alternate an unloaded run with a run under each heavy load, and one more unloaded run closes, so that the machine's other load (it is shared) falls on all of them; figures are medians over the runs. Everything shares the machine's ${os.availableParallelism()} cores: the worker takes one, the event loop and autocannon share the other.`,
+  `\`npm run bench:isolation\` (bench/isolation.ts). The built server (\`node dist/server.js\`, LOG_LEVEL=silent, default pool: ${Math.max(1, os.availableParallelism() - 1)} worker thread${os.availableParallelism() > 2 ? "s" : ""}, offload above 2e7 estimated FLOPs). Homework load: POST /v1/gradients with homework 1, every body distinct (an input entry nudged, so that the response cache answers none), at a steady ${rate} requests/s from autocannon (10 connections, ${seconds} s measured after a warm-up; latencies at full precision). Heavy load: ${heavyClients} clients each POSTing /v1/train back to back, each request calibrated to cost about ${targetHeavyMs / 1000} s alone; they queue for the pool, and the homework run starts 1 s after them. ${rounds} rounds alternate an unloaded run with a run under each heavy load, and one more unloaded run closes, so that the machine's other load (it is shared) falls on all of them; figures are medians over the runs. Everything shares the machine's ${os.availableParallelism()} cores: the worker takes one, the event loop and autocannon share the other.`,
 );
 out();
 const row = (label: string, rs: LoadResult[], ratio: string) => [

@@ -159,6 +159,8 @@ export interface LoadOptions {
   readonly path: string;
   readonly method?: "GET" | "POST";
   readonly body?: string;
+  /** Instead of one body for every request: the i-th request's body (each request distinct, no cache hits). */
+  readonly bodies?: (i: number) => string;
   readonly connections?: number;
   readonly seconds: number;
   /** A separate, unrecorded run first, on fresh connections. */
@@ -200,16 +202,21 @@ export function median(xs: readonly number[]): number {
       : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/** Numbers the distinct bodies across every run of this process, so that no body is ever sent twice. */
+let serial = 1;
+
 async function cannon(o: LoadOptions, seconds: number, record: boolean): Promise<LoadResult> {
   const latencies: number[] = [];
+  const nextBody = () => (o.bodies as (i: number) => string)(serial++);
   const cpuBefore = o.pid === undefined ? Number.NaN : cpuMs(o.pid);
   const r = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
         url: o.origin + o.path,
         method: o.method ?? "POST",
-        headers: o.body === undefined ? {} : { "content-type": "application/json" },
+        headers: o.body === undefined && !o.bodies ? {} : { "content-type": "application/json" },
         body: o.body,
+        ...(o.bodies ? { requests: [{ setupRequest: (req: object) => ({ ...req, body: nextBody() }) }] } : {}),
         connections: o.connections ?? 10,
         duration: seconds,
         timeout: 30,
@@ -258,7 +265,11 @@ export interface Exchange {
   readonly body: Buffer;
 }
 
-/** One POST over a kept-alive loopback connection; the response body is collected, not parsed. */
+/**
+ * One POST over a kept-alive loopback connection; the response body is collected, not parsed. The URL gets a
+ * unique query string (the routes ignore it) so that the server's response cache never answers: every
+ * request is computed. An answer from the cache anyway is an error.
+ */
 export function post(
   origin: string,
   urlPath: string,
@@ -266,7 +277,7 @@ export function post(
   headers: Record<string, string> = {},
 ): Promise<Exchange> {
   const payload = typeof body === "string" ? Buffer.from(body) : body;
-  const url = new URL(urlPath, origin);
+  const url = new URL(uncached(urlPath), origin);
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const req = http.request(
@@ -283,6 +294,7 @@ export function post(
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
           const data = Buffer.concat(chunks);
+          if (res.headers["x-cache"] === "hit") reject(new Error(`${urlPath}: answered from the response cache`));
           resolve({
             status: res.statusCode ?? 0,
             ms: performance.now() - start,
@@ -300,6 +312,20 @@ export function post(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A matrix with its first entry moved by i·1e-9: the i-th of a series of requests that pose the same problem at
+ * the same cost but never the same text, so that the server's response cache (src/api/cache.ts) cannot answer.
+ */
+export const nudge = (m: readonly (readonly number[])[], i: number): number[][] =>
+  m.map((row, r) => row.map((x, c) => (r === 0 && c === 0 ? x + i * 1e-9 : x)));
+
+/** A query string that makes each request's URL, and so its cache key, unique; the routes ignore it. */
+export function uncached(urlPath: string): string {
+  uncachedSerial++;
+  return `${urlPath}${urlPath.includes("?") ? "&" : "?"}bench=${process.pid}-${uncachedSerial}`;
+}
+let uncachedSerial = 0;
 
 // ---------------------------------------------------------------- /proc
 
@@ -485,18 +511,26 @@ export function machine(): Machine {
   };
 }
 
-/** The commit the benchmark ran at, and whether src/ differed from it (the build is of the working tree). */
-export function buildNote(): string {
+/** When dist/ was built, and the commit of the working tree (and whether src/ differed) when this benchmark started. */
+function describeBuild(): string {
+  const where = process.env.BENCH_DIST ? `BENCH_DIST=${process.env.BENCH_DIST}` : "dist/";
+  let built = "";
+  try {
+    built = ` built ${statSync(path.join(distDir, "server.js")).mtime.toISOString()}`;
+  } catch {
+    // not built: requireBuilt says so
+  }
   try {
     const git = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
     const sha = git("rev-parse", "--short", "HEAD");
     const dirty = git("status", "--porcelain", "--", "src", "package.json") !== "";
-    const where = process.env.BENCH_DIST ? `BENCH_DIST=${process.env.BENCH_DIST}` : "dist/";
-    return `Build measured: ${where}, working tree at ${sha}${dirty ? " with uncommitted changes to src/ or package.json" : ""}.`;
+    return `Build measured: ${where}${built}; the working tree was at ${sha}${dirty ? " with uncommitted changes to src/ or package.json" : ""} when the benchmark started.`;
   } catch {
-    return "Build measured: dist/ (no git information).";
+    return `Build measured: ${where}${built}.`;
   }
 }
+const buildAtStart = describeBuild();
+export const buildNote = () => buildAtStart;
 
 /** "1 min load average at the start and end" for a section, since this machine is shared; and the build. */
 export function loadNote(startLoad: number): string {
