@@ -8,31 +8,35 @@ interface Entry {
   readonly type: string;
 }
 
-/** Most recently used entries last (a Map keeps insertion order); the oldest go first once over the budget. */
-class Lru {
-  private readonly entries = new Map<string, Entry>();
-  private bytes = 0;
+/**
+ * Two generations instead of a strict LRU: new answers go to the young map; when it holds half the budget it
+ * becomes the old one and the old one is dropped; a hit in the old map moves the answer back. Every operation
+ * is O(1): a Map that deletes and re-inserts on every hit slows down as its deleted slots pile up.
+ */
+class Generations {
+  private young = new Map<string, Entry>();
+  private old = new Map<string, Entry>();
+  private youngBytes = 0;
 
   constructor(private readonly maxBytes: number) {}
 
   get(key: string): Entry | undefined {
-    const hit = this.entries.get(key);
-    if (hit) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-    }
-    return hit;
+    const hit = this.young.get(key);
+    if (hit) return hit;
+    const aged = this.old.get(key);
+    if (aged) this.set(key, aged);
+    return aged;
   }
 
   set(key: string, entry: Entry): void {
     const cost = (key.length + entry.body.length) * 2;
-    if (cost > this.maxBytes / 16 || this.entries.has(key)) return;
-    this.entries.set(key, entry);
-    this.bytes += cost;
-    for (const [oldest, value] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(oldest);
-      this.bytes -= (oldest.length + value.body.length) * 2;
+    if (cost > this.maxBytes / 16 || this.young.has(key)) return;
+    this.young.set(key, entry);
+    this.youngBytes += cost;
+    if (this.youngBytes >= this.maxBytes / 2) {
+      this.old = this.young;
+      this.young = new Map();
+      this.youngBytes = 0;
     }
   }
 }
@@ -45,12 +49,15 @@ class Lru {
  */
 export function installResponseCache(app: FastifyInstance, maxBytes: number): void {
   if (maxBytes <= 0) return;
-  const cache = new Lru(maxBytes);
+  const cache = new Generations(maxBytes);
+  // A body too large for its answer to be kept is not worth a key built from its text.
+  const largestBody = maxBytes / 32;
   const keyOf = (request: FastifyRequest) => {
     const raw = rawBodies.get(request);
-    return request.method === "POST" && raw !== undefined && request.url.startsWith("/v1/")
-      ? `${request.url}\n${raw}`
-      : undefined;
+    if (request.method !== "POST" || raw === undefined || raw.length > largestBody || !request.url.startsWith("/v1/")) {
+      return undefined;
+    }
+    return `${request.url}\n${raw}`;
   };
   app.addHook("preValidation", async (request, reply) => {
     const key = keyOf(request);

@@ -45,7 +45,8 @@ export function createPool(options: PoolOptions): ComputePool {
     filename: new URL(fromSource ? "./worker-from-source.mjs" : "./worker.js", here).href,
     minThreads: 0,
     maxThreads: options.threads,
-    idleTimeout: 60_000,
+    // An idle worker exits after a few seconds and gives its heap back; a new one starts in a few hundred ms.
+    idleTimeout: 5_000,
   });
   // Counted here rather than left to piscina's queue, whose capacity also counts threads still starting.
   let admitted = 0;
