@@ -20,6 +20,7 @@ import type { OpDef } from "../src/core/ops/types.js";
 import { sgdStep } from "../src/core/optimize.js";
 import { type CompiledProblem, leafIndex, solve } from "../src/core/problem.js";
 import { type Tensor, zeros } from "../src/core/tensor.js";
+import { mulberry32 } from "../test/support/random.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -53,17 +54,6 @@ function measure(fn: () => unknown, { minReps = 5, maxReps = 200, maxMs = 3000, 
   }
   times.sort((x, y) => x - y);
   return { median: times[Math.floor(times.length / 2)], min: times[0], reps: times.length };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const rng = mulberry32(42);

@@ -10,11 +10,11 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import autocannon from "autocannon";
+import { freePort } from "../test/support/server.js";
 
 export const benchDir = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.dirname(benchDir);
@@ -42,16 +42,6 @@ export async function builtModule<T>(relative: string): Promise<T> {
 }
 
 // ---------------------------------------------------------------- servers in child processes
-
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, "127.0.0.1");
-  await once(probe, "listening");
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, "close");
-  return port;
-}
 
 export interface Server {
   readonly name: string;

@@ -8,6 +8,7 @@ import type { OpDef } from "../../src/core/ops/types.js";
 import { type CompiledProblem, solve } from "../../src/core/problem.js";
 import { fromRows, map, type Tensor, zeros } from "../../src/core/tensor.js";
 import { fixture, flat, solveFixture } from "../support/fixtures.js";
+import { mulberry32 as random } from "../support/random.js";
 
 type M = number[][];
 
@@ -24,18 +25,6 @@ function only(result: ReturnType<typeof gradientCheck>, name: string): Parameter
   const found = result.parameters.find((p) => p.parameter === name);
   if (!found) expect.fail(`no check for ${name}`);
   return found as ParameterCheck;
-}
-
-/** mulberry32: a small seeded generator, so that the "random" network is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("gradientCheck on correct gradients", () => {

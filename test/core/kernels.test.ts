@@ -14,18 +14,7 @@ import {
 import { compileGemm } from "../../src/core/kernels/wasm/build.mjs";
 import { registry } from "../../src/core/ops/registry.js";
 import { type Tensor, transpose, zeros } from "../../src/core/tensor.js";
-
-/** mulberry32: a tiny seeded PRNG, so that every sample (and so every failure) reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../support/random.js";
 
 const rng = mulberry32(20261127);
 

@@ -5,20 +5,9 @@ import { GraphBuilder } from "../../src/core/graph.js";
 import { registry } from "../../src/core/ops/registry.js";
 import type { Attrs, AttrValue, OpDef } from "../../src/core/ops/types.js";
 import { fromRows, type Shape, scalar, shapeText, type Tensor, zeros } from "../../src/core/tensor.js";
+import { mulberry32 } from "../support/random.js";
 
 // ---------------------------------------------------------------- deterministic randomness
-
-/** mulberry32: a tiny seeded PRNG, so that every sample (and so every failure) reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** FNV-1a of the op name: each op gets its own stream, so adding an op does not change any other op's samples. */
 function seedOf(name: string): number {
