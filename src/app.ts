@@ -17,6 +17,7 @@ import { gradeRoute } from "./api/routes/grade.js";
 import { gradientsRoute } from "./api/routes/gradients.js";
 import { healthRoute } from "./api/routes/health.js";
 import { trainRoute } from "./api/routes/train.js";
+import { taskUrls } from "./api/tasks.js";
 import { validatorCompiler } from "./api/validation.js";
 
 export interface AppOptions {
@@ -94,8 +95,13 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     if (app.lifecycle.draining) reply.header("connection", "close");
     done(null, payload);
   });
+  const limits = { ...defaultLimits, ...options.limits };
+  const poolOptions = { ...defaultPool, ...options.pool };
+  const pool = poolOptions.threads > 0 ? createPool(poolOptions, { limits }) : null;
+  app.addHook("onClose", async () => pool?.close());
+
   installProblemHandlers(app);
-  installJsonParser(app);
+  installJsonParser(app, pool && { aboveBytes: poolOptions.offloadAboveBytes, urls: new Set(Object.values(taskUrls)) });
   await installProtection(app, { ...defaultProtection, ...options.protection });
   installResponseCache(app, options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
 
@@ -104,16 +110,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  const limits = { ...defaultLimits, ...options.limits };
-  const poolOptions = { ...defaultPool, ...options.pool };
-  const pool = poolOptions.threads > 0 ? createPool(poolOptions) : null;
-  app.addHook("onClose", async () => pool?.close());
   const compute = computeWith(limits, pool, poolOptions);
 
   await app.register(healthRoute);
   await app.register(gradientsRoute, { compute });
-  await app.register(expressionsRoute, { limits, compute });
-  await app.register(trainRoute, { limits, compute });
+  await app.register(expressionsRoute, { compute });
+  await app.register(trainRoute, { compute });
   await app.register(gradeRoute, { compute });
   await app.register(functionsRoute);
   return app;

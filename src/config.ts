@@ -63,6 +63,7 @@ export const ConfigSchema = z.object({
   POOL_THREADS: z.coerce.number().int().min(0).default(defaultPool.threads).describe("0: compute on the event loop"),
   POOL_QUEUE: z.coerce.number().int().min(0).default(defaultPool.queue),
   POOL_OFFLOAD_FLOPS: z.coerce.number().min(0).default(defaultPool.offloadAboveFlops),
+  POOL_OFFLOAD_BYTES: z.coerce.number().int().min(0).default(defaultPool.offloadAboveBytes),
   COMPUTE_DEADLINE_MS: z.coerce.number().int().positive().default(defaultPool.deadlineMs),
 });
 

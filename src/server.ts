@@ -24,6 +24,7 @@ const app = await buildApp({
     threads: config.POOL_THREADS,
     queue: config.POOL_QUEUE,
     offloadAboveFlops: config.POOL_OFFLOAD_FLOPS,
+    offloadAboveBytes: config.POOL_OFFLOAD_BYTES,
     deadlineMs: config.COMPUTE_DEADLINE_MS,
   },
   protection: {

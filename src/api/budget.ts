@@ -10,8 +10,18 @@ import type { Limits } from "./limits.js";
  * passes the request will run (training steps, finite-difference checks).
  */
 export interface Budget {
+  /** A size the request states outright (steps, expression length, graph nodes), checked before any parsing. */
+  within(stated: StatedSize, value: number, path: readonly (string | number)[]): void;
   admit(graph: Graph, repeats: number): void;
 }
+
+export type StatedSize = "expressionLength" | "graphNodes" | "trainSteps";
+
+const statedSizes: Record<StatedSize, { what: string; setting: string }> = {
+  expressionLength: { what: "the expression's length", setting: "MAX_EXPRESSION_LENGTH" },
+  graphNodes: { what: "the number of graph nodes", setting: "MAX_GRAPH_NODES" },
+  trainSteps: { what: "steps", setting: "MAX_TRAIN_STEPS" },
+};
 
 /** Thrown by admit() on the event loop for work that should run in the worker pool instead. */
 export class Offload extends Error {
@@ -20,11 +30,16 @@ export class Offload extends Error {
   }
 }
 
-/** Inside a worker, the request was already admitted on the event loop. */
-export const admitted: Budget = { admit: () => undefined };
+/** No limits: for callers that admitted the request themselves (the tests, the benchmarks). */
+export const admitted: Budget = { within: () => undefined, admit: () => undefined };
 
 export function budget(limits: Limits, offloadAbove: number | null): Budget {
   return {
+    within(stated, value, path) {
+      if (value <= limits[stated]) return;
+      const { what, setting } = statedSizes[stated];
+      throw new CoreError("limit", `${what} is ${value}, over the limit of ${limits[stated]} (${setting})`, { path });
+    },
     admit(graph, repeats) {
       const entries = leafEntries(graph);
       if (entries > limits.elements) {

@@ -1,23 +1,39 @@
 import type { FastifyReply } from "fastify";
 import { budget, Offload } from "./budget.js";
+import { UnparsedBody } from "./json.js";
 import type { Limits } from "./limits.js";
 import type { ComputePool, PoolOptions } from "./pool.js";
-import { runTask, type Task } from "./tasks.js";
+import { sendProblem } from "./problems.js";
+import { runTask, type Task, type TaskResult } from "./tasks.js";
+import type { WorkerReply } from "./worker.js";
 
 /** Runs a route's task where it belongs (the event loop, or the pool when heavy) and sends its result. */
 export type Compute = (task: Task, reply: FastifyReply) => Promise<void>;
 
+async function send(reply: FastifyReply, result: TaskResult | WorkerReply): Promise<void> {
+  if ("picture" in result) await reply.type(result.picture.contentType).send(result.picture.body);
+  else if ("problem" in result) await sendProblem(reply, result.problem);
+  // A worker's answer arrives as JSON text, which is sent as it is.
+  else if ("text" in result) await reply.type("application/json").send(result.text);
+  else await reply.send(result.json);
+}
+
 export function computeWith(limits: Limits, pool: ComputePool | null, options: PoolOptions): Compute {
   const onEventLoop = budget(limits, pool ? options.offloadAboveFlops : null);
   return async (task, reply) => {
-    let result: Awaited<ReturnType<typeof runTask>>;
+    // Only a pool's app leaves bodies unparsed (app.ts), so a body that is one has a pool to go to.
+    const body: unknown = task.body;
+    if (pool && body instanceof UnparsedBody) {
+      const format = task.route === "grade" ? task.format : undefined;
+      return send(reply, await pool.run({ unparsed: { route: task.route, bytes: body.bytes, format } }));
+    }
+    let result: TaskResult;
     try {
       result = await runTask(task, onEventLoop);
     } catch (e) {
       if (!(e instanceof Offload) || !pool) throw e;
-      result = await pool.run(task);
+      return send(reply, await pool.run({ parsed: task }));
     }
-    if ("picture" in result) await reply.type(result.picture.contentType).send(result.picture.body);
-    else await reply.send(result.json);
+    return send(reply, result);
   };
 }

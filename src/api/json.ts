@@ -13,6 +13,14 @@ export class MalformedJson extends Error {
   }
 }
 
+/**
+ * A body left as bytes because parsing it would hold the event loop for milliseconds: the worker pool parses,
+ * validates and computes it, so that the event loop only moves bytes (see installJsonParser).
+ */
+export class UnparsedBody {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
 function lineAndColumn(text: string, position: number): { line: number; column: number } {
   const before = text.slice(0, position);
   const line = before.split("\n").length;
@@ -20,24 +28,56 @@ function lineAndColumn(text: string, position: number): { line: number; column: 
 }
 
 /**
+ * Whether secure-json-parse has anything to look for. Its two regular expressions scan the whole text, which
+ * costs milliseconds on a 6 MB body; a forbidden key is either written out or uses a \u00XX escape, and a byte
+ * order mark is its to strip, so text with none of those parses as plain JSON.parse would parse it.
+ */
+function suspect(text: string): boolean {
+  return (
+    text.charCodeAt(0) === 0xfeff ||
+    text.includes("__proto__") ||
+    text.includes("constructor") ||
+    text.includes("\\u00")
+  );
+}
+
+/**
  * Fastify's own JSON parser drops the reason a body failed to parse; this one keeps it and the line and
  * column, and rejects __proto__ and constructor.prototype keys (prototype poisoning) as fastify does.
  */
-export function installJsonParser(app: FastifyInstance): void {
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
-    const text = body as string;
-    rawBodies.set(request, text);
-    if (text.trim() === "") {
-      done(new MalformedJson("The body is empty; send a JSON object", { message: "empty body" }), undefined);
+export function parseJson(text: string): unknown {
+  if (text.trim() === "") throw new MalformedJson("The body is empty; send a JSON object", { message: "empty body" });
+  try {
+    return suspect(text)
+      ? secureJson.parse(text, null, { protoAction: "error", constructorAction: "error" })
+      : JSON.parse(text);
+  } catch (e) {
+    const message = (e as Error).message;
+    const position = /position (\d+)/.exec(message);
+    const where = position ? lineAndColumn(text, Number(position[1])) : {};
+    throw new MalformedJson(`The body is not valid JSON: ${message}`, { ...where, message });
+  }
+}
+
+/** Which bodies stay bytes: those over `aboveBytes` sent to one of `urls` (the routes that take them). */
+export interface UnparsedBodies {
+  readonly aboveBytes: number;
+  readonly urls: ReadonlySet<string>;
+}
+
+export function installJsonParser(app: FastifyInstance, unparsed: UnparsedBodies | null): void {
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (unparsed && bytes.length > unparsed.aboveBytes && unparsed.urls.has(request.routeOptions.url ?? "")) {
+      done(null, new UnparsedBody(bytes));
       return;
     }
+    const text = bytes.toString("utf8");
+    rawBodies.set(request, text);
     try {
-      done(null, secureJson.parse(text, null, { protoAction: "error", constructorAction: "error" }));
+      done(null, parseJson(text));
     } catch (e) {
-      const message = (e as Error).message;
-      const position = /position (\d+)/.exec(message);
-      const where = position ? lineAndColumn(text, Number(position[1])) : {};
-      done(new MalformedJson(`The body is not valid JSON: ${message}`, { ...where, message }), undefined);
+      done(e as MalformedJson, undefined);
     }
   });
 }

@@ -1,5 +1,3 @@
-import { type Problem, problem } from "./problems.js";
-
 /** Bounds checked before any work is done, so that no single request can take the service hostage. */
 export interface Limits {
   /** Characters of expression text. */
@@ -26,10 +24,3 @@ export const defaultLimits: Limits = {
   // About a minute of float64 arithmetic on one core; COMPUTE_DEADLINE_MS ends anything slower.
   flops: 1e12,
 };
-
-/** The problem for a value over its limit, naming both, or null when within it. */
-export function overLimit(what: string, value: number, limit: number, setting: string, path: string): Problem | null {
-  if (value <= limit) return null;
-  const message = `${what} is ${value}, over the limit of ${limit} (${setting})`;
-  return problem("limit-exceeded", message, [{ path, message }]);
-}

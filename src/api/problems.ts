@@ -85,7 +85,7 @@ export function fromCoreError(e: CoreError): Problem {
   return problem(coreProblem[e.kind], message, [item]);
 }
 
-interface ZodIssueLike {
+export interface ZodIssueLike {
   readonly code?: string;
   readonly path?: readonly PropertyKey[];
   readonly message: string;
@@ -112,13 +112,27 @@ function flattenIssue(issue: ZodIssueLike, base: readonly PropertyKey[]): { path
   return [{ path: pointer(here), message: issue.message }];
 }
 
-function validationProblem(error: FastifyError): Problem {
-  const context = error.validationContext ?? "body";
-  const items = (error.validation ?? []).flatMap((v) => flattenIssue((v.params as { issue: ZodIssueLike }).issue, []));
+/** A body that does not match its route's schema, found where it was parsed off the event loop (tasks.ts). */
+export class InvalidBody extends Error {
+  constructor(readonly issues: readonly ZodIssueLike[]) {
+    super("the body does not match the schema");
+  }
+}
+
+function validationProblem(context: string, issues: readonly ZodIssueLike[]): Problem {
+  const items = issues.flatMap((issue) => flattenIssue(issue, []));
   const first = items[0];
   const where = first?.path ? ` at ${first.path}` : "";
   const more = items.length > 1 ? ` (and ${items.length - 1} more)` : "";
   return problem("invalid-request", `Invalid ${context}${where}: ${first?.message ?? "invalid"}${more}`, items);
+}
+
+/** The problem for an error that is the client's (a bad body, a bad problem), or null for a fault of ours. */
+export function clientProblem(e: unknown): Problem | null {
+  if (e instanceof CoreError) return fromCoreError(e);
+  if (e instanceof MalformedJson) return problem("malformed-json", e.message, [e.item]);
+  if (e instanceof InvalidBody) return validationProblem("body", e.issues);
+  return null;
 }
 
 /** The router's own errors (a 414 for a path parameter too long, a 400 for bad percent-encoding) as problems. */
@@ -135,14 +149,16 @@ export function problemFromFramework(error: FastifyError, request: FastifyReques
 /** Turns every error into problem+json; a client sees a 5xx only for a fault of ours, never with a stack trace. */
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof CoreError) return sendProblem(reply, fromCoreError(error));
+    const client = clientProblem(error);
+    if (client) return sendProblem(reply, client);
     if (error instanceof PoolRefusal) {
       if (error.reason === "queue-full") reply.header("retry-after", 1);
       return sendProblem(reply, problem(error.reason, error.message));
     }
-    if (error instanceof MalformedJson)
-      return sendProblem(reply, problem("malformed-json", error.message, [error.item]));
-    if (error.validation) return sendProblem(reply, validationProblem(error));
+    if (error.validation) {
+      const issues = error.validation.map((v) => (v.params as { issue: ZodIssueLike }).issue);
+      return sendProblem(reply, validationProblem(error.validationContext ?? "body", issues));
+    }
     switch (error.code) {
       case "FST_ERR_CTP_BODY_TOO_LARGE":
         return sendProblem(

@@ -1,12 +1,15 @@
+import type { z } from "zod";
 import { type Picture, picture } from "./analysis.js";
 import type { Budget } from "./budget.js";
 import { expressionResponse, solveExpressionRequest } from "./expressions.js";
 import { grade, gradescope } from "./grading.js";
+import { parseJson } from "./json.js";
 import { gradientsResponse, solveNetworkRequest } from "./networks.js";
-import type { ExpressionsRequestBody } from "./schemas/expressions.js";
-import type { GradeRequestBody } from "./schemas/grade.js";
-import type { GradientsRequestBody } from "./schemas/gradients.js";
-import type { TrainRequestBody } from "./schemas/train.js";
+import { InvalidBody } from "./problems.js";
+import { ExpressionsRequest, type ExpressionsRequestBody } from "./schemas/expressions.js";
+import { GradeRequest, type GradeRequestBody } from "./schemas/grade.js";
+import { GradientsRequest, type GradientsRequestBody } from "./schemas/gradients.js";
+import { TrainRequest, type TrainRequestBody } from "./schemas/train.js";
 import { runTraining } from "./training.js";
 
 /** A validated request of a compute route: what runs on the event loop, or in a worker when it is heavy. */
@@ -17,6 +20,40 @@ export type Task =
   | { readonly route: "grade"; readonly body: GradeRequestBody; readonly format: "json" | "gradescope" };
 
 export type TaskResult = { readonly json: unknown } | { readonly picture: Picture };
+
+export type TaskRoute = Task["route"];
+
+/** The URL of each compute route. */
+export const taskUrls: Record<TaskRoute, string> = {
+  gradients: "/v1/gradients",
+  expressions: "/v1/expressions",
+  train: "/v1/train",
+  grade: "/v1/grade",
+};
+
+/** Each compute route's body schema: what its route validates, and what parseTask validates with. */
+export const requestSchemas = {
+  gradients: GradientsRequest,
+  expressions: ExpressionsRequest,
+  train: TrainRequest,
+  grade: GradeRequest,
+} satisfies { [R in TaskRoute]: z.ZodType<Extract<Task, { route: R }>["body"]> };
+
+/** A compute request whose body is still the bytes that arrived (a large body, for the worker pool). */
+export interface UnparsedTask {
+  readonly route: TaskRoute;
+  readonly bytes: Uint8Array;
+  readonly format?: "json" | "gradescope";
+}
+
+/** Parses and validates an unparsed request exactly as the event loop does a small one. */
+export function parseTask({ route, bytes, format }: UnparsedTask): Task {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  const parsed = requestSchemas[route].safeParse(parseJson(text));
+  if (!parsed.success) throw new InvalidBody(parsed.error.issues);
+  const body = parsed.data;
+  return (route === "grade" ? { route, body, format: format ?? "json" } : { route, body }) as Task;
+}
 
 /** Runs a task to its response: the one function both the event loop and the worker pool call. */
 export async function runTask(task: Task, budget: Budget): Promise<TaskResult> {
@@ -29,6 +66,9 @@ export async function runTask(task: Task, budget: Budget): Promise<TaskResult> {
       return { json: gradientsResponse(solved, task.body) };
     }
     case "expressions": {
+      const { expression, graph } = task.body;
+      if (expression !== undefined) budget.within("expressionLength", expression.length, ["expression"]);
+      if (graph !== undefined) budget.within("graphNodes", graph.nodes.length, ["graph", "nodes"]);
       const solved = solveExpressionRequest(task.body, budget);
       const { format, digits } = task.body;
       if (format && format !== "json")
@@ -36,6 +76,7 @@ export async function runTask(task: Task, budget: Budget): Promise<TaskResult> {
       return { json: expressionResponse(solved, task.body) };
     }
     case "train":
+      budget.within("trainSteps", task.body.steps, ["steps"]);
       return { json: runTraining(task.body, budget) };
     case "grade": {
       const graded = grade(task.body, budget);

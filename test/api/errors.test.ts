@@ -156,6 +156,26 @@ describe("request errors on POST /v1/gradients", () => {
       expectProblem(poisoned);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
+
+    it.each([
+      ["an escaped __proto__", '{"\\u005f_proto__": {"polluted": true}, "network": {}}'],
+      ["an escaped constructor.prototype", '{"constructo\\u0072": {"prototype": {"polluted": true}}}'],
+    ])("rejects %s as malformed", async (_, text) => {
+      const res = await api.request().post("/v1/gradients").set("content-type", "application/json").send(text);
+      expect(res.status).toBe(400);
+      expect(expectProblem(res).type).toBe("urn:gradserve:problem:malformed-json");
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
+    it("reads a body that starts with a byte order mark", async () => {
+      const res = await api
+        .request()
+        .post("/v1/expressions")
+        .set("content-type", "application/json")
+        .send(`\ufeff${JSON.stringify({ parameters: { a: 2 }, expression: "a*a" })}`);
+      expect(res.status).toBe(200);
+      expect(res.body.output).toBe(4);
+    });
   });
 
   describe("422: valid JSON that cannot be computed", () => {

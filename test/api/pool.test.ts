@@ -1,5 +1,6 @@
 import supertest from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expressionExamples, gradeExamples } from "../../src/api/examples.js";
 import { type AppOptions, buildApp } from "../../src/app.js";
 import { homework1 } from "../support/bodies.js";
 
@@ -70,6 +71,51 @@ describe("heavy requests in the worker pool", () => {
     expect(res.status).toBe(422);
     expect(res.body.type).toBe("urn:gradserve:problem:shape-mismatch");
     expect(res.body.errors[0].path).toBe("/target");
+  });
+});
+
+describe("large bodies, parsed and validated in the worker pool", () => {
+  // Every compute body counts as large here, so each request below takes the pool's unparsed lane.
+  const limits = { expressionLength: 40, trainSteps: 50 };
+  const unparsed = appWith({ limits, pool: { threads: 1, offloadAboveBytes: 0 } });
+  const inline = appWith({ limits, pool: { threads: 0 } });
+  const cases: [string, string, string | object][] = [
+    ["the homework", "/v1/gradients", homework1],
+    ["an expression", "/v1/expressions", expressionExamples.homework1.value],
+    ["a picture", "/v1/gradients?format=dot", homework1],
+    ["grading in Gradescope's format", "/v1/grade?format=gradescope", gradeExamples.homework1.value],
+    ["training", "/v1/train", { ...heavy(4, 3), steps: 3 }],
+    ["malformed JSON", "/v1/gradients", '{\n  "network": {\n    "layers": [}\n}'],
+    ["an empty body", "/v1/gradients", "   "],
+    ["a body off the schema", "/v1/gradients", { ...homework1, network: { layers: [{ weight: [[1, "x"]] }] } }],
+    ["prototype poisoning", "/v1/expressions", '{"__proto__": {"x": 1}, "expression": "1"}'],
+    ["a stated size over its limit", "/v1/expressions", { expression: "x".repeat(41), constants: { x: 1 } }],
+    ["steps over their limit", "/v1/train", { ...heavy(4, 3), steps: 51 }],
+    ["a shape mismatch", "/v1/gradients", { ...homework1, target: [[1, 2, 3]] }],
+    ["a non-finite result", "/v1/expressions", { expression: "exp(x)", parameters: { x: 1000 } }],
+  ];
+
+  it.each(cases)("answers %s exactly as the event loop does", async (_, url, body) => {
+    const send = (request: ReturnType<typeof inline>) =>
+      request.post(url).set("content-type", "application/json").send(body);
+    const [expected, pooled] = [await send(inline()), await send(unparsed())];
+    expect(pooled.status).toBe(expected.status);
+    expect(pooled.headers["content-type"]).toBe(expected.headers["content-type"]);
+    expect(pooled.text).toBe(expected.text);
+  });
+
+  it("sends a large body to the pool however cheap it is", async () => {
+    // The proof that the lane is taken: a deadline no worker can meet (it has to start first) ends it with 504.
+    const app = await buildApp({ pool: { threads: 1, offloadAboveBytes: 1000, deadlineMs: 1 } });
+    await app.ready();
+    const small = await supertest(app.server).post("/v1/gradients").send(homework1);
+    const padded = await supertest(app.server)
+      .post("/v1/gradients")
+      .set("content-type", "application/json")
+      .send(`${JSON.stringify(homework1)}${" ".repeat(1000)}`);
+    await app.close();
+    expect(small.status).toBe(200);
+    expect(padded.status).toBe(504);
   });
 });
 

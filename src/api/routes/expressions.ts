@@ -1,15 +1,10 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Compute } from "../compute.js";
-import { type Limits, overLimit } from "../limits.js";
-import { sendProblem } from "../problems.js";
 import { jsonOrPicture } from "../schemas/analysis.js";
 import { ExpressionsRequest, ExpressionsResponse } from "../schemas/expressions.js";
 import { problemResponses } from "../schemas/problem.js";
 
-export const expressionsRoute: FastifyPluginAsyncZod<{ limits: Limits; compute: Compute }> = async (
-  app,
-  { limits, compute },
-) => {
+export const expressionsRoute: FastifyPluginAsyncZod<{ compute: Compute }> = async (app, { compute }) => {
   app.post(
     "/v1/expressions",
     {
@@ -28,27 +23,6 @@ export const expressionsRoute: FastifyPluginAsyncZod<{ limits: Limits; compute: 
         },
       },
     },
-    async (request, reply) => {
-      const { expression, graph } = request.body;
-      const tooBig =
-        (expression !== undefined &&
-          overLimit(
-            "the expression's length",
-            expression.length,
-            limits.expressionLength,
-            "MAX_EXPRESSION_LENGTH",
-            "/expression",
-          )) ||
-        (graph !== undefined &&
-          overLimit(
-            "the number of graph nodes",
-            graph.nodes.length,
-            limits.graphNodes,
-            "MAX_GRAPH_NODES",
-            "/graph/nodes",
-          ));
-      if (tooBig) return sendProblem(reply, tooBig);
-      return compute({ route: "expressions", body: request.body }, reply);
-    },
+    async (request, reply) => compute({ route: "expressions", body: request.body }, reply),
   );
 };

@@ -1,14 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Compute } from "../compute.js";
-import { type Limits, overLimit } from "../limits.js";
-import { sendProblem } from "../problems.js";
 import { problemResponses } from "../schemas/problem.js";
 import { TrainRequest, TrainResponse } from "../schemas/train.js";
 
-export const trainRoute: FastifyPluginAsyncZod<{ limits: Limits; compute: Compute }> = async (
-  app,
-  { limits, compute },
-) => {
+export const trainRoute: FastifyPluginAsyncZod<{ compute: Compute }> = async (app, { compute }) => {
   app.post(
     "/v1/train",
     {
@@ -21,10 +16,6 @@ export const trainRoute: FastifyPluginAsyncZod<{ limits: Limits; compute: Comput
         response: { 200: TrainResponse.describe("Losses, final parameters and optimizer state"), ...problemResponses },
       },
     },
-    async (request, reply) => {
-      const tooMany = overLimit("steps", request.body.steps, limits.trainSteps, "MAX_TRAIN_STEPS", "/steps");
-      if (tooMany) return sendProblem(reply, tooMany);
-      return compute({ route: "train", body: request.body }, reply);
-    },
+    async (request, reply) => compute({ route: "train", body: request.body }, reply),
   );
 };
