@@ -12,6 +12,8 @@
 import os from "node:os";
 import { deserialize, serialize } from "node:v8";
 import type * as Budget from "../src/api/budget.js";
+import type * as Json from "../src/api/json.js";
+import type * as Limits from "../src/api/limits.js";
 import type * as Networks from "../src/api/networks.js";
 import type * as Schemas from "../src/api/schemas/gradients.js";
 import type * as Tasks from "../src/api/tasks.js";
@@ -36,15 +38,14 @@ import {
 } from "./support.js";
 
 const { DEFAULT_BODY_LIMIT } = await builtModule<typeof App>("app.js");
-const { admitted } = await builtModule<typeof Budget>("api/budget.js");
+const { budget } = await builtModule<typeof Budget>("api/budget.js");
+const { parseJson } = await builtModule<typeof Json>("api/json.js");
+const { defaultLimits } = await builtModule<typeof Limits>("api/limits.js");
 const { compileRequest } = await builtModule<typeof Networks>("api/networks.js");
 const { GradientsRequest } = await builtModule<typeof Schemas>("api/schemas/gradients.js");
 const { runTask } = await builtModule<typeof Tasks>("api/tasks.js");
 const { configureWasmGemm, wasmGemm } = await builtModule<typeof Kernels>("core/kernels/gemm-wasm.js");
 const { solve } = await builtModule<typeof Problem>("core/problem.js");
-const { default: secureJson } = (await import("secure-json-parse")) as {
-  default: { parse: (text: string, reviver: null, options: object) => unknown };
-};
 
 /** Median ms of fn over at least minReps and at most maxReps calls, stopping after maxMs. */
 function measure(fn: () => unknown, { minReps = 3, maxReps = 15, maxMs = 4000, warmup = 1 } = {}): number {
@@ -68,7 +69,9 @@ const requestBytes = Buffer.byteLength(requestText);
 // The pool's workers run the kernel on one thread (src/api/worker.ts); so does this baseline.
 await configureWasmGemm({ threads: 1 });
 const task = { route: "gradients" as const, body: GradientsRequest.parse(JSON.parse(requestText)) };
-const result = await runTask(task, admitted);
+// What the worker admits with (src/api/worker.ts).
+const inWorker = budget(defaultLimits, null);
+const result = await runTask(task, inWorker);
 if (!("json" in result)) throw new Error("expected a JSON result");
 const responseText = JSON.stringify(result.json);
 const responseBytes = Buffer.byteLength(responseText);
@@ -85,33 +88,25 @@ console.log(
 );
 
 // Every step of the server's path, in the order it takes them (event loop: E, worker: W).
-const parsed = secureJson.parse(requestText, null, { protoAction: "error", constructorAction: "error" });
+const requestBuffer = Buffer.from(requestText);
+const parsed = JSON.parse(requestText);
 const steps: { step: string; where: "event loop" | "worker"; ms: number }[] = [];
 const step = (name: string, where: "event loop" | "worker", fn: () => unknown) => {
   steps.push({ step: name, where, ms: measure(fn) });
   console.log(`${name}: ${ms(steps[steps.length - 1].ms)} ms`);
 };
-step("JSON parse with secure-json-parse (src/api/json.ts)", "event loop", () =>
-  secureJson.parse(requestText, null, { protoAction: "error", constructorAction: "error" }),
+step("the body's bytes as text (Buffer.toString)", "worker", () => requestBuffer.toString("utf8"));
+step("JSON parse (api/json.ts parseJson)", "worker", () => parseJson(requestText));
+step("zod validation, GradientsRequest.safeParse (api/tasks.ts parseTask)", "worker", () =>
+  GradientsRequest.safeParse(parsed),
 );
-step("zod validation, GradientsRequest.parse (fastify-type-provider-zod)", "event loop", () =>
-  GradientsRequest.parse(parsed),
+step("runTask: decode, compile, admission, solve, response object, diagnostics", "worker", () =>
+  runTask(task, inWorker),
 );
-step("admission: decode + compile to estimate FLOPs (api/budget.ts), then Offload", "event loop", () => {
-  compileRequest(task.body);
-});
-const taskBytes = serialize(task);
-step("structured clone of the task to the worker: serialize (piscina postMessage)", "event loop", () =>
-  serialize(task),
-);
-step("… and deserialize, in the worker", "worker", () => deserialize(taskBytes));
-step("runTask in the worker: decode, compile, solve, response object, diagnostics", "worker", () =>
-  runTask(task, admitted),
-);
-const resultBytes = serialize(result);
-step("structured clone of the result back: serialize, in the worker", "worker", () => serialize(result));
-step("… and deserialize, on the event loop", "event loop", () => deserialize(resultBytes));
-step("JSON.stringify of the response (app.ts serializer)", "event loop", () => JSON.stringify(result.json));
+step("JSON.stringify of the answer (api/worker.ts)", "worker", () => JSON.stringify(result.json));
+const answerClone = serialize(responseText);
+step("structured clone of the answer's text back: serialize", "worker", () => serialize(responseText));
+step("… and deserialize, on the event loop", "event loop", () => deserialize(answerClone));
 const inRunTask = {
   decodeCompile: measure(() => compileRequest(task.body)),
   solve: solveOnlyMs,
@@ -193,7 +188,7 @@ out();
 out("### Where the end-to-end time goes");
 out();
 out(
-  "The server's path for this request, each step timed in this process on the same data (medians); `worker` steps run on the pool's thread, the rest on the event loop. The request is above POOL_OFFLOAD_FLOPS, so admission compiles it on the event loop, throws Offload, and the pool compiles it again.",
+  "The server's path for this request, each step timed in this process on the same data (medians); `worker` steps run on the pool's thread, the rest on the event loop. The body is above POOL_OFFLOAD_BYTES, so the event loop hands its bytes to a worker (transferred, not copied), which parses, validates, computes and serializes it; the answer's text comes back by structured clone and the event loop writes it.",
 );
 out();
 const sum = steps.reduce((a, s) => a + s.ms, 0);
@@ -204,7 +199,7 @@ out(
       ...steps.map((s) => [s.step, s.where, ms(s.ms, 1)]),
       ["sum of the steps", "", ms(sum, 1)],
       [
-        "HTTP: reading 6 MB and writing 8.5 MB over loopback, Fastify, the client (end to end − sum)",
+        "HTTP: reading 6 MB and writing 8.5 MB over loopback, Fastify, the hand-off to the worker, the client (end to end − sum)",
         "",
         ms(e2eMs - sum, 1),
       ],

@@ -97,7 +97,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   });
   const limits = { ...defaultLimits, ...options.limits };
   const poolOptions = { ...defaultPool, ...options.pool };
-  const pool = poolOptions.threads > 0 ? createPool(poolOptions, { limits }) : null;
+  const pool =
+    poolOptions.threads > 0
+      ? createPool(poolOptions, { limits, offloadAboveBytes: poolOptions.offloadAboveBytes })
+      : null;
   app.addHook("onClose", async () => pool?.close());
 
   installProblemHandlers(app);

@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 export const rawBodies = new WeakMap<FastifyRequest, string>();
 
 interface Entry {
-  readonly body: string;
+  /** As it was sent: JSON text, or the bytes a pool worker serialized it to. */
+  readonly body: string | Buffer;
   readonly type: string;
 }
 
@@ -29,7 +30,8 @@ class Generations {
   }
 
   set(key: string, entry: Entry): void {
-    const cost = (key.length + entry.body.length) * 2;
+    const bodyBytes = typeof entry.body === "string" ? entry.body.length * 2 : entry.body.byteLength;
+    const cost = key.length * 2 + bodyBytes;
     if (cost > this.maxBytes / 16 || this.young.has(key)) return;
     this.young.set(key, entry);
     this.youngBytes += cost;
@@ -67,7 +69,8 @@ export function installResponseCache(app: FastifyInstance, maxBytes: number): vo
   });
   app.addHook("onSend", (request, reply, payload, done) => {
     const key = keyOf(request);
-    if (key !== undefined && reply.statusCode === 200 && typeof payload === "string" && !reply.hasHeader("x-cache")) {
+    const sent = typeof payload === "string" || Buffer.isBuffer(payload);
+    if (key !== undefined && reply.statusCode === 200 && sent && !reply.hasHeader("x-cache")) {
       cache.set(key, { body: payload, type: String(reply.getHeader("content-type")) });
     }
     done(null, payload);

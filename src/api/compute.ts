@@ -13,9 +13,11 @@ export type Compute = (task: Task, reply: FastifyReply) => Promise<void>;
 async function send(reply: FastifyReply, result: TaskResult | WorkerReply): Promise<void> {
   if ("picture" in result) await reply.type(result.picture.contentType).send(result.picture.body);
   else if ("problem" in result) await sendProblem(reply, result.problem);
-  // A worker's answer arrives as JSON text, which is sent as it is.
-  else if ("text" in result) await reply.type("application/json").send(result.text);
-  else await reply.send(result.json);
+  // A worker's answer arrives serialized, as bytes, and is sent as they are.
+  else if (result.json instanceof Uint8Array) {
+    const { buffer, byteOffset, byteLength } = result.json;
+    await reply.type("application/json; charset=utf-8").send(Buffer.from(buffer, byteOffset, byteLength));
+  } else await reply.send(result.json);
 }
 
 export function computeWith(limits: Limits, pool: ComputePool | null, options: PoolOptions): Compute {

@@ -43,6 +43,8 @@ export type PoolTask = { readonly parsed: Task } | { readonly unparsed: Unparsed
 /** What the worker needs to know of the service's configuration. */
 export interface WorkerSettings {
   readonly limits: Limits;
+  /** A task with a body or answer this large is followed by a full garbage collection in its thread. */
+  readonly offloadAboveBytes: number;
 }
 
 export interface ComputePool {
@@ -68,6 +70,12 @@ export function createPool(options: PoolOptions, settings: WorkerSettings): Comp
     // An idle worker exits after a few seconds and gives its heap back; a new one starts in a few hundred ms.
     idleTimeout: 5_000,
     workerData: settings,
+    // Between tasks a worker waits on its event loop instead of blocking in Atomics.wait, so that the
+    // collection a large task schedules for after its answer (worker.ts) runs while the thread is idle.
+    atomics: "async",
+    // V8 lets a thread's young generation grow to 3 × 16 MiB of RSS; parsing and building a large request's
+    // values keeps it there for the thread's life. Large buffers and strings live outside it anyway.
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
   // Counted here rather than left to piscina's queue, whose capacity also counts threads still starting.
   let admitted = 0;

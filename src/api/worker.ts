@@ -3,7 +3,9 @@
  * parsing and validating a body left unparsed, and serializing the answer, so that the event loop only moves
  * text. A client's error crosses back as its problem body, since errors lose their class when cloned.
  */
-import { workerData } from "piscina";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { move, transferableSymbol, valueSymbol, workerData } from "piscina";
 import { configureWasmGemm } from "../core/kernels/gemm-wasm.js";
 import type { Picture } from "./analysis.js";
 import { budget } from "./budget.js";
@@ -11,19 +13,42 @@ import type { PoolTask, WorkerSettings } from "./pool.js";
 import { clientProblem, type Problem } from "./problems.js";
 import { parseTask, runTask } from "./tasks.js";
 
-export type WorkerReply = { readonly text: string } | { readonly picture: Picture } | { readonly problem: Problem };
+export type WorkerReply = { readonly json: Uint8Array } | { readonly picture: Picture } | { readonly problem: Problem };
 
 // The pool already keeps every core busy with one task each: a product split across more threads would only
 // take a core from another task, or from the event loop.
 await configureWasmGemm({ threads: 1 });
 
 // Admission again here: a body parsed here has not been admitted, and for one that has, it costs microseconds.
-const inWorker = budget((workerData as WorkerSettings).limits, null);
+const settings = workerData as WorkerSettings;
+const inWorker = budget(settings.limits, null);
+
+/**
+ * A large request leaves tens of MB of garbage in this thread's heap, which V8 keeps, and the process's RSS
+ * with it, until a full collection it has no reason to start soon. So after one, once its answer is on its
+ * way, this thread collects, and the memory goes back to the system before the next request.
+ */
+setFlagsFromString("--expose-gc");
+const collect = runInNewContext("gc") as () => void;
+
+/** Moved to the event loop rather than copied, as a cloned string would be once into the message and once out. */
+function moved(json: Uint8Array): WorkerReply {
+  return move({ [transferableSymbol]: json.buffer, [valueSymbol]: { json } }) as unknown as WorkerReply;
+}
+
+/** The answer as UTF-8 bytes that own their memory (a short text is a slice of Buffer's shared pool). */
+function utf8(text: string): Uint8Array {
+  const encoded = Buffer.from(text);
+  return encoded.byteLength === encoded.buffer.byteLength ? encoded : new Uint8Array(encoded);
+}
 
 export default async function work(task: PoolTask): Promise<WorkerReply> {
   try {
     const result = await runTask("parsed" in task ? task.parsed : parseTask(task.unparsed), inWorker);
-    return "json" in result ? { text: JSON.stringify(result.json) } : result;
+    if (!("json" in result)) return result;
+    const json = utf8(JSON.stringify(result.json));
+    if ("unparsed" in task || json.byteLength > settings.offloadAboveBytes) setImmediate(collect);
+    return moved(json);
   } catch (e) {
     const problem = clientProblem(e);
     if (problem) return { problem };

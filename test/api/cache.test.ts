@@ -57,6 +57,20 @@ describe("answers to identical requests", () => {
     expect(second.text).toBe(first.text);
   });
 
+  it("serves an answer computed in the worker pool again, byte for byte", async () => {
+    const pooled = await buildApp({ responseCacheBytes: 1024 * 1024, pool: { threads: 1, offloadAboveFlops: 0 } });
+    await pooled.ready();
+    const body = { ...homework1, learningRate: 0.1 };
+    const first = await supertest(pooled.server).post("/v1/gradients").send(body);
+    const second = await supertest(pooled.server).post("/v1/gradients").send(body);
+    await pooled.close();
+    const inline = await post("/v1/gradients", body);
+    expect(second.headers["x-cache"]).toBe("hit");
+    expect(second.text).toBe(first.text);
+    expect(first.text).toBe(inline.text);
+    expect(second.headers["content-type"]).toBe(inline.headers["content-type"]);
+  });
+
   it("is off with a budget of 0", async () => {
     const off = await buildApp({ responseCacheBytes: 0 });
     await off.ready();
