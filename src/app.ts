@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { installResponseCache } from "./api/cache.js";
 import { computeWith } from "./api/compute.js";
@@ -62,7 +62,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // request is still in the socket buffer looks idle, and closing it would drop a request in flight.
     forceCloseConnections: false,
     return503OnClosing: false,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Errors the router raises before any route (a path parameter too long, bad percent-encoding) are
     // problems like every other error.
     frameworkErrors: (error, request, reply) => problemFromFramework(error, request, reply),
