@@ -41,18 +41,27 @@ export interface Diagnostics {
 }
 
 /** ‖t‖₂, scaled by the largest entry first so that squares of large entries cannot overflow. */
-function norm(t: Tensor): number {
-  const m = maxAbs(t);
-  if (m === 0) return 0;
+function norm(t: Tensor, largest: number): number {
+  if (largest === 0) return 0;
+  const d = t.data;
   let s = 0;
-  for (const v of t.data) s += (v / m) * (v / m);
-  return m * Math.sqrt(s);
+  for (let i = 0; i < d.length; i++) s += (d[i] / largest) * (d[i] / largest);
+  return largest * Math.sqrt(s);
 }
 
 function maxAbs(t: Tensor): number {
+  const d = t.data;
   let m = 0;
-  for (const v of t.data) m = Math.max(m, Math.abs(v));
+  for (let i = 0; i < d.length; i++) m = Math.max(m, Math.abs(d[i]));
   return m;
+}
+
+/** How many entries lie outside [low, high]. */
+function outside(t: Tensor, low: number, high: number): number {
+  const d = t.data;
+  let n = 0;
+  for (let i = 0; i < d.length; i++) if (d[i] < low || d[i] > high) n++;
+  return n;
 }
 
 /**
@@ -69,7 +78,8 @@ export function diagnose(
 ): Diagnostics {
   const parameters = problem.parameters.map((name) => {
     const g = leafGradient(problem, solution, name);
-    return { parameter: name, norm: norm(g), maxAbs: maxAbs(g) };
+    const largest = maxAbs(g);
+    return { parameter: name, norm: norm(g, largest), maxAbs: largest };
   });
   const normOf = (name: string) => parameters.find((p) => p.parameter === name)?.norm ?? 0;
   const ratio = compare && normOf(compare[1]) > 0 ? normOf(compare[0]) / normOf(compare[1]) : Number.NaN;
@@ -89,10 +99,10 @@ export function diagnose(
     const entries = y.data.length;
     const m = healthThresholds.saturationMargin;
     if (node.op.name === "sigmoid") {
-      const saturated = y.data.filter((v) => v < m || v > 1 - m).length;
+      const saturated = outside(y, m, 1 - m);
       activations.push({ node: node.name, activation: "sigmoid", entries, saturated });
     } else if (node.op.name === "tanh") {
-      const saturated = y.data.filter((v) => Math.abs(v) > 1 - m).length;
+      const saturated = outside(y, -(1 - m), 1 - m);
       activations.push({ node: node.name, activation: "tanh", entries, saturated });
     } else {
       const units = unitAxis === 0 ? y.rows : unitAxis === 1 ? y.cols : entries;
