@@ -1,8 +1,9 @@
+import { PassThrough } from "node:stream";
 import type { FastifyReply } from "fastify";
 import { budget, Offload } from "./budget.js";
 import { UnparsedBody } from "./json.js";
 import type { Limits } from "./limits.js";
-import type { ComputePool, PoolOptions } from "./pool.js";
+import type { ComputePool, PieceSink, PoolOptions } from "./pool.js";
 import { sendProblem } from "./problems.js";
 import { runTask, type Task, type TaskResult } from "./tasks.js";
 import type { WorkerReply } from "./worker.js";
@@ -10,14 +11,34 @@ import type { WorkerReply } from "./worker.js";
 /** Runs a route's task where it belongs (the event loop, or the pool when heavy) and sends its result. */
 export type Compute = (task: Task, reply: FastifyReply) => Promise<void>;
 
+const JSON_TYPE = "application/json; charset=utf-8";
+
+const bytesOf = (piece: Uint8Array) => Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+
+/**
+ * Sends an answer that arrives in pieces as a stream (chunked, with no Content-Length), starting with the
+ * first piece: until then nothing is sent, so that an error can still be answered with its problem.
+ */
+function streamedAnswer(reply: FastifyReply): { sink: PieceSink; stream: () => PassThrough | undefined } {
+  let stream: PassThrough | undefined;
+  const sink: PieceSink = (piece) => {
+    if (!stream) {
+      stream = new PassThrough();
+      void reply.type(JSON_TYPE).send(stream);
+    }
+    if (piece === null) stream.end();
+    else stream.write(bytesOf(piece));
+  };
+  return { sink, stream: () => stream };
+}
+
 async function send(reply: FastifyReply, result: TaskResult | WorkerReply): Promise<void> {
   if ("picture" in result) await reply.type(result.picture.contentType).send(result.picture.body);
   else if ("problem" in result) await sendProblem(reply, result.problem);
   // A worker's answer arrives serialized, as bytes, and is sent as they are.
-  else if (result.json instanceof Uint8Array) {
-    const { buffer, byteOffset, byteLength } = result.json;
-    await reply.type("application/json; charset=utf-8").send(Buffer.from(buffer, byteOffset, byteLength));
-  } else await reply.send(result.json);
+  else if ("streamed" in result) return;
+  else if (result.json instanceof Uint8Array) await reply.type(JSON_TYPE).send(bytesOf(result.json));
+  else await reply.send(result.json);
 }
 
 export function computeWith(limits: Limits, pool: ComputePool | null, options: PoolOptions): Compute {
@@ -27,7 +48,16 @@ export function computeWith(limits: Limits, pool: ComputePool | null, options: P
     const body: unknown = task.body;
     if (pool && body instanceof UnparsedBody) {
       const format = task.route === "grade" ? task.format : undefined;
-      return send(reply, await pool.run({ unparsed: { route: task.route, bytes: body.bytes, format } }));
+      const answer = streamedAnswer(reply);
+      try {
+        return send(reply, await pool.run({ unparsed: { route: task.route, bytes: body.bytes, format } }, answer.sink));
+      } catch (e) {
+        // Once the answer has begun there is no status left to change: the response is cut short instead.
+        const started = answer.stream();
+        if (!started) throw e;
+        started.destroy(e as Error);
+        return;
+      }
     }
     let result: TaskResult;
     try {

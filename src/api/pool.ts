@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
 import type { Limits } from "./limits.js";
 import type { Task, UnparsedTask } from "./tasks.js";
@@ -37,8 +38,14 @@ export class PoolRefusal extends Error {
   }
 }
 
-/** What a worker is given: a request validated on the event loop, or one still in its bytes. */
-export type PoolTask = { readonly parsed: Task } | { readonly unparsed: UnparsedTask };
+/**
+ * What a worker is given: a request validated on the event loop, or one still in its bytes, with a port for
+ * its answer in pieces.
+ */
+export type PoolTask = { readonly parsed: Task } | { readonly unparsed: UnparsedTask; readonly pieces?: MessagePort };
+
+/** Receives a large answer's pieces as the worker serializes them; null after the last. */
+export type PieceSink = (piece: Uint8Array | null) => void;
 
 /** What the worker needs to know of the service's configuration. */
 export interface WorkerSettings {
@@ -48,16 +55,33 @@ export interface WorkerSettings {
 }
 
 export interface ComputePool {
-  run(task: PoolTask): Promise<WorkerReply>;
+  /** With `pieces`, an unparsed task's large answer goes there, and the reply says it was streamed. */
+  run(task: PoolTask, pieces?: PieceSink): Promise<WorkerReply>;
   close(): Promise<void>;
 }
 
 /** A body's bytes move to the worker without a copy when nothing else shares their memory. */
-function transferable(task: PoolTask): ArrayBuffer[] {
+function transferable(task: PoolTask): (ArrayBuffer | MessagePort)[] {
   if (!("unparsed" in task)) return [];
   const { bytes } = task.unparsed;
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  return whole && bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : [];
+  const body = whole && bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : [];
+  return task.pieces ? [...body, task.pieces] : body;
+}
+
+/**
+ * A channel for an answer's pieces. Its messages and the task's reply travel on different ports, in no
+ * particular order between them, so a streamed reply counts as done only once the last piece (null) is in.
+ */
+function pieceChannel(sink: PieceSink) {
+  const { port1, port2 } = new MessageChannel();
+  const ended = new Promise<void>((resolve) => {
+    port1.on("message", (piece: Uint8Array | null) => {
+      sink(piece);
+      if (piece === null) resolve();
+    });
+  });
+  return { port: port2, ended, close: () => port1.close() };
 }
 
 export function createPool(options: PoolOptions, settings: WorkerSettings): ComputePool {
@@ -80,7 +104,7 @@ export function createPool(options: PoolOptions, settings: WorkerSettings): Comp
   // Counted here rather than left to piscina's queue, whose capacity also counts threads still starting.
   let admitted = 0;
   return {
-    async run(task) {
+    async run(task, pieces) {
       if (admitted >= options.threads + options.queue) {
         throw new PoolRefusal(
           "queue-full",
@@ -88,11 +112,15 @@ export function createPool(options: PoolOptions, settings: WorkerSettings): Comp
         );
       }
       admitted++;
+      const channel = pieces && "unparsed" in task ? pieceChannel(pieces) : undefined;
+      const message = channel ? { ...task, pieces: channel.port } : task;
       try {
-        return await piscina.run(task, {
+        const reply: WorkerReply = await piscina.run(message, {
           signal: AbortSignal.timeout(options.deadlineMs),
-          transferList: transferable(task),
+          transferList: transferable(message),
         });
+        if ("streamed" in reply) await channel?.ended;
+        return reply;
       } catch (e) {
         const err = e as Error;
         if (err.name === "AbortError" || err.name === "TimeoutError") {
@@ -104,6 +132,7 @@ export function createPool(options: PoolOptions, settings: WorkerSettings): Comp
         throw e;
       } finally {
         admitted--;
+        channel?.close();
       }
     },
     // Graceful: tasks already running finish first (a server draining on SIGTERM waits for them anyway).

@@ -5,15 +5,25 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import type { MessagePort } from "node:worker_threads";
 import { move, transferableSymbol, valueSymbol, workerData } from "piscina";
 import { configureWasmGemm } from "../core/kernels/gemm-wasm.js";
 import type { Picture } from "./analysis.js";
 import { budget } from "./budget.js";
+import { jsonPieces } from "./json-pieces.js";
 import type { PoolTask, WorkerSettings } from "./pool.js";
 import { clientProblem, type Problem } from "./problems.js";
 import { parseTask, runTask } from "./tasks.js";
 
-export type WorkerReply = { readonly json: Uint8Array } | { readonly picture: Picture } | { readonly problem: Problem };
+export type WorkerReply =
+  | { readonly json: Uint8Array }
+  /** The answer went through the task's port in pieces, the last followed by null. */
+  | { readonly streamed: true }
+  | { readonly picture: Picture }
+  | { readonly problem: Problem };
+
+/** Characters in a piece of a streamed answer: few messages, and the first on the socket within a few ms. */
+const PIECE = 256 * 1024;
 
 // The pool already keeps every core busy with one task each: a product split across more threads would only
 // take a core from another task, or from the event loop.
@@ -32,8 +42,8 @@ setFlagsFromString("--expose-gc");
 const collect = runInNewContext("gc") as () => void;
 
 /** Moved to the event loop rather than copied, as a cloned string would be once into the message and once out. */
-function moved(json: Uint8Array): WorkerReply {
-  return move({ [transferableSymbol]: json.buffer, [valueSymbol]: { json } }) as unknown as WorkerReply;
+function moved(reply: { json: Uint8Array }): WorkerReply {
+  return move({ [transferableSymbol]: reply.json.buffer, [valueSymbol]: reply }) as unknown as WorkerReply;
 }
 
 /** The answer as UTF-8 bytes that own their memory (a short text is a slice of Buffer's shared pool). */
@@ -42,13 +52,39 @@ function utf8(text: string): Uint8Array {
   return encoded.byteLength === encoded.buffer.byteLength ? encoded : new Uint8Array(encoded);
 }
 
+/**
+ * The answer's JSON as bytes. With a port (a large request's), an answer of more than one piece goes through
+ * it piece by piece as it is serialized, so that the event loop is sending the first while the rest are
+ * being written; an answer of one piece comes back whole, as without a port.
+ */
+function answer(value: unknown, port: MessagePort | undefined): { json: Uint8Array } | { streamed: true } {
+  if (!port) return { json: utf8(JSON.stringify(value)) };
+  let first: Uint8Array | undefined;
+  let streaming = false;
+  const post = (bytes: Uint8Array) => port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+  jsonPieces(value, PIECE, (piece) => {
+    const bytes = utf8(piece);
+    if (!streaming && first === undefined) {
+      first = bytes;
+      return;
+    }
+    if (!streaming) post(first as Uint8Array);
+    streaming = true;
+    post(bytes);
+  });
+  if (!streaming) return { json: first ?? utf8("") };
+  port.postMessage(null);
+  return { streamed: true };
+}
+
 export default async function work(task: PoolTask): Promise<WorkerReply> {
   try {
     const result = await runTask("parsed" in task ? task.parsed : parseTask(task.unparsed), inWorker);
     if (!("json" in result)) return result;
-    const json = utf8(JSON.stringify(result.json));
-    if ("unparsed" in task || json.byteLength > settings.offloadAboveBytes) setImmediate(collect);
-    return moved(json);
+    const reply = answer(result.json, "unparsed" in task ? task.pieces : undefined);
+    const large = "unparsed" in task || ("json" in reply && reply.json.byteLength > settings.offloadAboveBytes);
+    if (large) setImmediate(collect);
+    return "json" in reply ? moved(reply) : reply;
   } catch (e) {
     const problem = clientProblem(e);
     if (problem) return { problem };

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expressionExamples, gradeExamples } from "../../src/api/examples.js";
 import { type AppOptions, buildApp } from "../../src/app.js";
 import { homework1 } from "../support/bodies.js";
+import { mulberry32 } from "../support/random.js";
 
 /** A training request of n×n weights and n samples: 3·2·n³ FLOPs per step for the matrix product alone. */
 function heavy(n: number, steps: number) {
@@ -102,6 +103,27 @@ describe("large bodies, parsed and validated in the worker pool", () => {
     expect(pooled.status).toBe(expected.status);
     expect(pooled.headers["content-type"]).toBe(expected.headers["content-type"]);
     expect(pooled.text).toBe(expected.text);
+  });
+
+  it("streams a large answer in pieces, byte for byte the event loop's answer", async () => {
+    const random = mulberry32(7);
+    const matrix = (rows: number, cols: number) =>
+      Array.from({ length: rows }, () => Array.from({ length: cols }, () => random() - 0.5));
+    // About 40 000 numbers each way, a megabyte of answer: several 256 KiB pieces.
+    const body = {
+      network: { layers: [{ weight: matrix(200, 150), activation: "tanh" }], loss: "mse" },
+      input: matrix(150, 60),
+      target: matrix(200, 60),
+    };
+    const send = (request: ReturnType<typeof inline>) => request.post("/v1/gradients").send(body);
+    const [expected, pooled] = [await send(inline()), await send(unparsed())];
+    expect(expected.status).toBe(200);
+    expect(pooled.status).toBe(200);
+    expect(pooled.text.length).toBeGreaterThan(1_000_000);
+    expect(pooled.text).toBe(expected.text);
+    expect(pooled.headers["content-type"]).toBe(expected.headers["content-type"]);
+    expect(expected.headers["content-length"]).toBe(String(Buffer.byteLength(expected.text)));
+    expect(pooled.headers["transfer-encoding"]).toBe("chunked");
   });
 
   it("sends a large body to the pool however cheap it is", async () => {
