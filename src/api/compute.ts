@@ -26,6 +26,8 @@ function streamedAnswer(reply: FastifyReply): { sink: PieceSink; stream: () => P
       stream = new PassThrough();
       void reply.type(JSON_TYPE).send(stream);
     }
+    // A client that went away has destroyed the stream; the rest of its answer has nowhere to go.
+    if (stream.destroyed) return;
     if (piece === null) stream.end();
     else stream.write(bytesOf(piece));
   };

@@ -1,3 +1,5 @@
+import { request } from "node:http";
+import type { AddressInfo } from "node:net";
 import supertest from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expressionExamples, gradeExamples } from "../../src/api/examples.js";
@@ -124,6 +126,38 @@ describe("large bodies, parsed and validated in the worker pool", () => {
     expect(pooled.headers["content-type"]).toBe(expected.headers["content-type"]);
     expect(expected.headers["content-length"]).toBe(String(Buffer.byteLength(expected.text)));
     expect(pooled.headers["transfer-encoding"]).toBe("chunked");
+  });
+
+  it("goes on serving when a client leaves in the middle of a streamed answer", async () => {
+    const app = await buildApp({ pool: { threads: 1, offloadAboveBytes: 0 } });
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = app.server.address() as AddressInfo;
+    const random = mulberry32(8);
+    const matrix = (rows: number, cols: number) =>
+      Array.from({ length: rows }, () => Array.from({ length: cols }, () => random() - 0.5));
+    const body = JSON.stringify({
+      network: { layers: [{ weight: matrix(300, 200) }], loss: "mse" },
+      input: matrix(200, 100),
+      target: matrix(300, 100),
+    });
+    const firstChunk = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { port, method: "POST", path: "/v1/gradients", headers: { "content-type": "application/json" } },
+        (res) => {
+          res.once("data", (chunk: Buffer) => {
+            req.destroy();
+            resolve(chunk.length);
+          });
+        },
+      );
+      req.on("error", (e) => (e.message === "socket hang up" ? undefined : reject(e)));
+      req.end(body);
+    });
+    expect(firstChunk).toBeGreaterThan(0);
+    const after = await supertest(app.server).post("/v1/gradients").send(homework1);
+    await app.close();
+    expect(after.status).toBe(200);
+    expect(after.body.loss).toBe(3.3);
   });
 
   it("sends a large body to the pool however cheap it is", async () => {
