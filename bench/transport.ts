@@ -10,9 +10,9 @@
  * Writes bench/results/transport.md. `npm run bench:transport` (after `npm run build`); about a minute.
  */
 import os from "node:os";
-import { deserialize, serialize } from "node:v8";
 import type * as Budget from "../src/api/budget.js";
 import type * as Json from "../src/api/json.js";
+import type * as Pieces from "../src/api/json-pieces.js";
 import type * as Limits from "../src/api/limits.js";
 import type * as Networks from "../src/api/networks.js";
 import type * as Schemas from "../src/api/schemas/gradients.js";
@@ -30,6 +30,7 @@ import {
   mlpRequest,
   ms,
   post,
+  startBare,
   startGradserve,
   table,
   times,
@@ -40,6 +41,7 @@ import {
 const { DEFAULT_BODY_LIMIT } = await builtModule<typeof App>("app.js");
 const { budget } = await builtModule<typeof Budget>("api/budget.js");
 const { parseJson } = await builtModule<typeof Json>("api/json.js");
+const { jsonPieces } = await builtModule<typeof Pieces>("api/json-pieces.js");
 const { defaultLimits } = await builtModule<typeof Limits>("api/limits.js");
 const { compileRequest } = await builtModule<typeof Networks>("api/networks.js");
 const { GradientsRequest } = await builtModule<typeof Schemas>("api/schemas/gradients.js");
@@ -103,10 +105,9 @@ step("zod validation, GradientsRequest.safeParse (api/tasks.ts parseTask)", "wor
 step("runTask: decode, compile, admission, solve, response object, diagnostics", "worker", () =>
   runTask(task, inWorker),
 );
-step("JSON.stringify of the answer (api/worker.ts)", "worker", () => JSON.stringify(result.json));
-const answerClone = serialize(responseText);
-step("structured clone of the answer's text back: serialize", "worker", () => serialize(responseText));
-step("… and deserialize, on the event loop", "event loop", () => deserialize(answerClone));
+step("serializing the answer in 256 KiB pieces, each as UTF-8 bytes (api/json-pieces.ts, worker.ts)", "worker", () =>
+  jsonPieces(result.json, 256 * 1024, (piece) => Buffer.from(piece)),
+);
 const inRunTask = {
   decodeCompile: measure(() => compileRequest(task.body)),
   solve: solveOnlyMs,
@@ -135,6 +136,21 @@ try {
   await server.stop();
 }
 const e2eMs = median(e2e);
+
+// The floor under any service: the same bytes in and out through bare Fastify, parsing and computing nothing.
+const bare = await startBare();
+const floor: number[] = [];
+try {
+  for (let i = 0; i < 10; i++) {
+    const r = await post(bare.origin, "/raw", requestText, { "x-response-bytes": String(responseBytes) });
+    if (r.responseBytes !== responseBytes) throw new Error(`/raw answered ${r.responseBytes} bytes`);
+    if (i >= 2) floor.push(r.ms);
+  }
+} finally {
+  await bare.stop();
+}
+const floorMs = median(floor);
+console.log(`bare Fastify moving the same bytes: ${ms(floorMs)} ms`);
 
 // ------------------------------------------------------------------ the server's event loop, profiled
 const prof = await startProfiledGradserve({ LOG_LEVEL: "silent" }, "profile transport");
@@ -188,7 +204,7 @@ out();
 out("### Where the end-to-end time goes");
 out();
 out(
-  "The server's path for this request, each step timed in this process on the same data (medians); `worker` steps run on the pool's thread, the rest on the event loop. The body is above POOL_OFFLOAD_BYTES, so the event loop hands its bytes to a worker (transferred, not copied), which parses, validates, computes and serializes it; the answer's text comes back by structured clone and the event loop writes it.",
+  "The server's path for this request, each step timed in this process on the same data (medians); `worker` steps run on the pool's thread, the rest on the event loop. The body is above POOL_OFFLOAD_BYTES, so the event loop hands its bytes to a worker (transferred, not copied), which parses, validates and computes it, then serializes the answer in 256 KiB pieces, each moved to the event loop as it is written and sent from there while the next is serialized.",
 );
 out();
 const sum = steps.reduce((a, s) => a + s.ms, 0);
@@ -199,9 +215,14 @@ out(
       ...steps.map((s) => [s.step, s.where, ms(s.ms, 1)]),
       ["sum of the steps", "", ms(sum, 1)],
       [
-        "HTTP: reading 6 MB and writing 8.5 MB over loopback, Fastify, the hand-off to the worker, the client (end to end − sum)",
+        "the rest: HTTP, the hand-offs between threads, the client (end to end − sum; sending overlaps serializing)",
         "",
         ms(e2eMs - sum, 1),
+      ],
+      [
+        `for comparison: the same ${mb(requestBytes)} in and ${mb(responseBytes)} out through bare Fastify (bench/bare-server.ts /raw: nothing parsed or computed), median of ${floor.length}`,
+        "",
+        ms(floorMs, 1),
       ],
     ],
   ),
