@@ -4,7 +4,7 @@ import { CoreError } from "../../src/core/errors.js";
 import { GraphBuilder } from "../../src/core/graph.js";
 import { opNames } from "../../src/core/ops/registry.js";
 import { type CompiledProblem, leafGradient, solve } from "../../src/core/problem.js";
-import { fromRows, scalar, type Tensor, toRows } from "../../src/core/tensor.js";
+import { firstNonFinite, fromRows, scalar, type Tensor, toRows } from "../../src/core/tensor.js";
 
 type Feeds = Map<string, Tensor>;
 
@@ -231,6 +231,22 @@ describe("non-finite values are reported with the node they arose in", () => {
     const e = coreError(() => gradients(graph, values, y));
     expect(e.kind).toBe("non-finite");
     expect(e.message).toContain("'x'");
+  });
+});
+
+describe("firstNonFinite, the check behind those reports", () => {
+  it("finds the first NaN or ±Infinity at any position of any length, and -1 where there is none", () => {
+    for (let n = 1; n <= 9; n++) {
+      expect(firstNonFinite({ rows: 1, cols: n, data: new Float64Array(n).fill(-1e308) })).toBe(-1);
+      for (let k = 0; k < n; k++) {
+        for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+          const data = new Float64Array(n).fill(1.5);
+          data[k] = bad;
+          if (k + 1 < n) data[n - 1] = Number.NaN; // a later one does not hide the first
+          expect(firstNonFinite({ rows: n, cols: 1, data })).toBe(k);
+        }
+      }
+    }
   });
 });
 
