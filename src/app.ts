@@ -10,7 +10,7 @@ import { defaultLimits, type Limits } from "./api/limits.js";
 import { openapiOptions } from "./api/openapi.js";
 import { createPool, defaultPool, type PoolOptions } from "./api/pool.js";
 import { installProblemHandlers, problemFromFramework } from "./api/problems.js";
-import { defaultProtection, installProtection, type Protection } from "./api/protection.js";
+import { addDocumentHeaders, defaultProtection, installProtection, type Protection } from "./api/protection.js";
 import { expressionsRoute } from "./api/routes/expressions.js";
 import { functionsRoute } from "./api/routes/functions.js";
 import { gradeRoute } from "./api/routes/grade.js";
@@ -109,8 +109,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   installResponseCache(app, options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
 
   await app.register(swagger, openapiOptions);
-  // Swagger UI's pages carry their own Content-Security-Policy, one that lets them load their scripts.
-  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+  // Swagger UI's pages are HTML: they get the security headers for documents, and their own
+  // Content-Security-Policy, one that lets them load their scripts.
+  await app.register(async (docs) => {
+    addDocumentHeaders(docs);
+    await docs.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+  });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   const compute = computeWith(limits, pool, poolOptions);

@@ -10,30 +10,42 @@ interface Entry {
 }
 
 /**
+ * Answers by URL, then by the body's text as it arrived: the body string is the key itself, not a new string
+ * made of the URL and the body, so V8 hashes it once (the hash stays on the string) for both the lookup and the
+ * store, and nothing is copied.
+ */
+type Answers = Map<string, Map<string, Entry>>;
+
+/**
  * Two generations instead of a strict LRU: new answers go to the young map; when it holds half the budget it
  * becomes the old one and the old one is dropped; a hit in the old map moves the answer back. Every operation
  * is O(1): a Map that deletes and re-inserts on every hit slows down as its deleted slots pile up.
  */
 class Generations {
-  private young = new Map<string, Entry>();
-  private old = new Map<string, Entry>();
+  private young: Answers = new Map();
+  private old: Answers = new Map();
   private youngBytes = 0;
 
   constructor(private readonly maxBytes: number) {}
 
-  get(key: string): Entry | undefined {
-    const hit = this.young.get(key);
+  get(url: string, body: string): Entry | undefined {
+    const hit = this.young.get(url)?.get(body);
     if (hit) return hit;
-    const aged = this.old.get(key);
-    if (aged) this.set(key, aged);
+    const aged = this.old.get(url)?.get(body);
+    if (aged) this.set(url, body, aged);
     return aged;
   }
 
-  set(key: string, entry: Entry): void {
-    const bodyBytes = typeof entry.body === "string" ? entry.body.length * 2 : entry.body.byteLength;
-    const cost = key.length * 2 + bodyBytes;
-    if (cost > this.maxBytes / 16 || this.young.has(key)) return;
-    this.young.set(key, entry);
+  set(url: string, body: string, entry: Entry): void {
+    const answerBytes = typeof entry.body === "string" ? entry.body.length * 2 : entry.body.byteLength;
+    const cost = (url.length + body.length) * 2 + answerBytes;
+    if (cost > this.maxBytes / 16) return;
+    let answers = this.young.get(url);
+    if (!answers) {
+      answers = new Map();
+      this.young.set(url, answers);
+    } else if (answers.has(body)) return;
+    answers.set(body, entry);
     this.youngBytes += cost;
     if (this.youngBytes >= this.maxBytes / 2) {
       this.old = this.young;
@@ -52,26 +64,29 @@ class Generations {
 export function installResponseCache(app: FastifyInstance, maxBytes: number): void {
   if (maxBytes <= 0) return;
   const cache = new Generations(maxBytes);
-  // A body too large for its answer to be kept is not worth a key built from its text.
+  // A body too large for its answer to be kept is not worth looking up.
   const largestBody = maxBytes / 32;
-  const keyOf = (request: FastifyRequest) => {
+  const bodyOf = (request: FastifyRequest) => {
     const raw = rawBodies.get(request);
     if (request.method !== "POST" || raw === undefined || raw.length > largestBody || !request.url.startsWith("/v1/")) {
       return undefined;
     }
-    return `${request.url}\n${raw}`;
+    return raw;
   };
-  app.addHook("preValidation", async (request, reply) => {
-    const key = keyOf(request);
-    const hit = key === undefined ? undefined : cache.get(key);
-    if (!hit) return;
-    return reply.header("x-cache", "hit").type(hit.type).send(hit.body);
+  // Callback hooks, not async ones: a promise per request is a measurable share of a homework request.
+  app.addHook("preValidation", (request, reply, done) => {
+    const body = bodyOf(request);
+    const hit = body === undefined ? undefined : cache.get(request.url, body);
+    if (!hit) return done();
+    // Answered here: the rest of the request's hooks and its handler do not run.
+    reply.header("x-cache", "hit").type(hit.type).send(hit.body);
   });
   app.addHook("onSend", (request, reply, payload, done) => {
-    const key = keyOf(request);
     const sent = typeof payload === "string" || Buffer.isBuffer(payload);
-    if (key !== undefined && reply.statusCode === 200 && sent && !reply.hasHeader("x-cache")) {
-      cache.set(key, { body: payload, type: String(reply.getHeader("content-type")) });
+    if (reply.statusCode === 200 && sent && !reply.hasHeader("x-cache")) {
+      const body = bodyOf(request);
+      if (body !== undefined)
+        cache.set(request.url, body, { body: payload, type: String(reply.getHeader("content-type")) });
     }
     done(null, payload);
   });

@@ -63,12 +63,12 @@ function installApiKeys(app: FastifyInstance, keys: readonly string[]): void {
 }
 
 /**
- * helmet's headers, suited to an API: it answers JSON and has no pages, so its content may load nothing and be
- * framed nowhere (Swagger UI's pages set a policy of their own that lets them load their scripts). The values
- * do not change between requests, so helmet computes them once, here, and every response only copies them:
- * running helmet per request cost two thirds of the throughput of a homework-sized request.
+ * helmet's headers, computed once: they do not change between requests, so every response only copies them
+ * (running helmet per request cost two thirds of the throughput of a homework-sized request). The API answers
+ * JSON, so its content may load nothing and be framed nowhere; Swagger UI's pages replace that policy with one
+ * that lets them load their scripts.
  */
-function installSecurityHeaders(app: FastifyInstance): void {
+function helmetHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
   const capture = {
     setHeader: (name: string, value: string) => {
@@ -79,34 +79,69 @@ function installSecurityHeaders(app: FastifyInstance): void {
     },
   };
   const middleware = helmet({
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     crossOriginResourcePolicy: { policy: "same-origin" },
     frameguard: { action: "deny" },
   });
   middleware({} as never, capture as never, () => undefined);
+  return headers;
+}
+
+/**
+ * What guards any response, a JSON one included (OWASP's REST security headers, plus CORP and the referrer
+ * policy): no sniffing JSON into HTML or script, no framing, no loads from other sites, HTTPS only. The rest of
+ * helmet's headers (COOP, Origin-Agent-Cluster, DNS prefetch, X-XSS-Protection, X-Download-Options, Flash's
+ * cross-domain policies) only act on HTML documents, and every header is bytes and work on each response.
+ */
+const anyResponse = new Set([
+  "content-security-policy",
+  "cross-origin-resource-policy",
+  "referrer-policy",
+  "strict-transport-security",
+  "x-content-type-options",
+  "x-frame-options",
+]);
+
+const headers = helmetHeaders();
+const pick = (keep: (name: string) => boolean) =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => keep(name)));
+const apiHeaders = pick((name) => anyResponse.has(name));
+const documentHeaders = pick((name) => !anyResponse.has(name));
+
+function installSecurityHeaders(app: FastifyInstance): void {
   app.addHook("onRequest", (_request, reply, done) => {
-    reply.headers(headers);
+    reply.headers(apiHeaders);
     done();
+  });
+}
+
+/** Adds, within `scope` (the routes that serve HTML pages), the headers that only matter for documents. */
+export function addDocumentHeaders(scope: FastifyInstance): void {
+  scope.addHook("onRequest", (_request, reply, done) => {
+    reply.headers(documentHeaders);
+    done();
+  });
+}
+
+/**
+ * Over the limit, a request to the API fails with FST_UNDER_PRESSURE (503, Retry-After), which the error
+ * handler answers as problem+json; health checks and documentation are not shed. under-pressure only samples
+ * the event-loop delay here (given no threshold it adds no hook): its own per-request hook reads
+ * request.routeOptions, which Fastify builds afresh on every access, about 1 µs of a homework request.
+ */
+async function installLoadShedding(app: FastifyInstance, p: Protection): Promise<void> {
+  await app.register(underPressure, { sampleInterval: p.loadSampleIntervalMs });
+  app.addHook("onRequest", (request, reply, done) => {
+    if (app.memoryUsage().eventLoopDelay <= p.maxEventLoopDelayMs || !guarded(request)) return done();
+    reply.code(503).header("retry-after", 1);
+    done(Object.assign(new Error("The server is overloaded; retry after 1 s"), { code: "FST_UNDER_PRESSURE" }));
   });
 }
 
 export async function installProtection(app: FastifyInstance, p: Protection): Promise<void> {
   installSecurityHeaders(app);
   if (p.corsOrigins.length > 0) await app.register(cors, { origin: [...p.corsOrigins], maxAge: 600 });
-  if (p.maxEventLoopDelayMs > 0) {
-    // Over the limit, a request to the API fails with FST_UNDER_PRESSURE (503, Retry-After), which the error
-    // handler answers as problem+json; health checks and documentation are not shed.
-    await app.register(underPressure, {
-      maxEventLoopDelay: p.maxEventLoopDelayMs,
-      sampleInterval: p.loadSampleIntervalMs,
-      retryAfter: 1,
-      pressureHandler: (request, reply) => {
-        if (!guarded(request)) return;
-        reply.code(503).header("retry-after", 1);
-        throw Object.assign(new Error("The server is overloaded; retry after 1 s"), { code: "FST_UNDER_PRESSURE" });
-      },
-    });
-  }
+  if (p.maxEventLoopDelayMs > 0) await installLoadShedding(app, p);
   installApiKeys(app, p.apiKeys);
   if (p.rateLimit.max > 0) {
     await app.register(rateLimit, {

@@ -11,6 +11,7 @@ import { GradeRequest, type GradeRequestBody } from "./schemas/grade.js";
 import { GradientsRequest, type GradientsRequestBody } from "./schemas/gradients.js";
 import { TrainRequest, type TrainRequestBody } from "./schemas/train.js";
 import { runTraining } from "./training.js";
+import { compiledSchema } from "./validation.js";
 
 /** A validated request of a compute route: what runs on the event loop, or in a worker when it is heavy. */
 export type Task =
@@ -39,6 +40,13 @@ export const requestSchemas = {
   grade: GradeRequest,
 } satisfies { [R in TaskRoute]: z.ZodType<Extract<Task, { route: R }>["body"]> };
 
+const validators = {
+  gradients: compiledSchema(requestSchemas.gradients),
+  expressions: compiledSchema(requestSchemas.expressions),
+  train: compiledSchema(requestSchemas.train),
+  grade: compiledSchema(requestSchemas.grade),
+};
+
 /** A compute request whose body is still the bytes that arrived (a large body, for the worker pool). */
 export interface UnparsedTask {
   readonly route: TaskRoute;
@@ -49,7 +57,7 @@ export interface UnparsedTask {
 /** Parses and validates an unparsed request exactly as the event loop does a small one. */
 export function parseTask({ route, bytes, format }: UnparsedTask): Task {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-  const parsed = requestSchemas[route].safeParse(parseJson(text));
+  const parsed = validators[route](parseJson(text));
   if (!parsed.success) throw new InvalidBody(parsed.error.issues);
   const body = parsed.data;
   return (route === "grade" ? { route, body, format: format ?? "json" } : { route, body }) as Task;

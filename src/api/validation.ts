@@ -1,7 +1,20 @@
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from "fastify";
-import type { z } from "zod";
+import { z } from "zod";
 import { UnparsedBody } from "./json.js";
 import { pointer } from "./problems.js";
+
+/**
+ * Compiles a schema once (z.compile: generated code that checks a valid value in one pass, several times faster
+ * than zod's interpreter, whose unions collect an issue per failed alternative); a value it rejects is parsed
+ * again by the runtime schema, so every error message is the same as without it.
+ */
+export function compiledSchema<T>(schema: z.ZodType<T>): (data: unknown) => z.ZodSafeParseResult<T> {
+  const compiled = z.compile(schema);
+  return (data) => {
+    const result = compiled.safeParse(data);
+    return result.success ? result : schema.safeParse(data);
+  };
+}
 
 /**
  * Validates with the route's zod schema and keeps each issue whole, path as an array: a key containing "/"
@@ -9,11 +22,11 @@ import { pointer } from "./problems.js";
  * A body left unparsed passes through: it is validated against the same schema where it is parsed (tasks.ts),
  * so a route's handler receives either a valid body or an UnparsedBody, which it hands to compute unopened.
  */
-export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
-  ({ schema }) =>
-  (data) => {
+export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => {
+  const validate = compiledSchema(schema);
+  return (data) => {
     if (data instanceof UnparsedBody) return { value: data };
-    const result = schema.safeParse(data);
+    const result = validate(data);
     if (result.success) return { value: result.data };
     const errors: FastifySchemaValidationError[] = result.error.issues.map((issue) => ({
       keyword: issue.code,
@@ -24,3 +37,4 @@ export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
     }));
     return { error: errors as unknown as Error };
   };
+};

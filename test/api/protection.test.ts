@@ -124,6 +124,9 @@ describe("security headers and CORS", () => {
     expect(res.headers["x-frame-options"]).toBe("DENY");
     expect(res.headers["referrer-policy"]).toBe("no-referrer");
     expect(res.headers["strict-transport-security"]).toBeDefined();
+    expect(res.headers["cross-origin-resource-policy"]).toBe("same-origin");
+    // Headers that only act on HTML documents are left to the documentation's pages.
+    expect(res.headers["cross-origin-opener-policy"]).toBeUndefined();
   });
 
   it("lets Swagger UI load its own scripts and styles", async () => {
@@ -132,6 +135,10 @@ describe("security headers and CORS", () => {
     const csp = res.headers["content-security-policy"];
     expect(csp).toMatch(/script-src[^;]*'self'/);
     expect(csp).toMatch(/style-src[^;]*'self'/);
+    expect(res.headers["x-content-type-options"]).toBe("nosniff");
+    expect(res.headers["x-frame-options"]).toBe("DENY");
+    expect(res.headers["cross-origin-opener-policy"]).toBe("same-origin");
+    expect(res.headers["x-dns-prefetch-control"]).toBe("off");
   });
 
   it("has CORS off by default", async () => {
