@@ -1,22 +1,26 @@
 /**
- * Writes JSON.stringify(value) to `onPiece` in pieces of at least `size` characters (the last may be shorter),
- * so that a large answer can be on its way while the rest is still being serialized. Joined, the pieces are
- * exactly JSON.stringify(value): every leaf, and every block of a matrix's rows, is stringified by
- * JSON.stringify itself; only the objects and arrays around them are walked here, in JSON.stringify's order.
+ * Writes JSON.stringify(value), as UTF-8, to `onPiece` in pieces of about `size` bytes, so that a large answer
+ * can be on its way while the rest is still being serialized. Joined, the pieces are exactly the bytes of
+ * JSON.stringify(value): every leaf, and every block of a matrix's rows, is stringified by JSON.stringify
+ * itself; only the objects and arrays around them are walked here, in JSON.stringify's order. Each piece is
+ * a Buffer of its own (not a slice of Buffer's shared pool), so it can be transferred to another thread.
  */
-export function jsonPieces(value: unknown, size: number, onPiece: (piece: string) => void): void {
-  let parts: string[] = [];
-  let length = 0;
+export function jsonPieces(value: unknown, size: number, onPiece: (piece: Buffer) => void): void {
+  let piece = Buffer.allocUnsafeSlow(size);
+  let used = 0;
   const emit = (text: string) => {
-    parts.push(text);
-    length += text.length;
-    if (length < size) return;
-    onPiece(parts.join(""));
-    parts = [];
-    length = 0;
+    // Short texts are bounded by 3 UTF-8 bytes per UTF-16 unit rather than measured; a text that may not fit
+    // starts a new piece, so that no character is cut in two.
+    const bytes = text.length < 1024 ? 3 * text.length : Buffer.byteLength(text);
+    if (used + bytes > piece.length) {
+      if (used > 0) onPiece(piece.subarray(0, used));
+      piece = Buffer.allocUnsafeSlow(Math.max(size, bytes));
+      used = 0;
+    }
+    used += piece.write(text, used);
   };
   walk(value, emit, size);
-  if (length > 0) onPiece(parts.join(""));
+  if (used > 0) onPiece(piece.subarray(0, used));
 }
 
 /** About how many characters a float64 takes in JSON, to cut a matrix into blocks of rows near `size`. */

@@ -22,7 +22,7 @@ export type WorkerReply =
   | { readonly picture: Picture }
   | { readonly problem: Problem };
 
-/** Characters in a piece of a streamed answer: few messages, and the first on the socket within a few ms. */
+/** Bytes in a piece of a streamed answer: few messages, and the first on the socket within a few ms. */
 const PIECE = 256 * 1024;
 
 // The pool already keeps every core busy with one task each: a product split across more threads would only
@@ -62,8 +62,7 @@ function answer(value: unknown, port: MessagePort | undefined): { json: Uint8Arr
   let first: Uint8Array | undefined;
   let streaming = false;
   const post = (bytes: Uint8Array) => port.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
-  jsonPieces(value, PIECE, (piece) => {
-    const bytes = utf8(piece);
+  jsonPieces(value, PIECE, (bytes) => {
     if (!streaming && first === undefined) {
       first = bytes;
       return;
