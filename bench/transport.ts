@@ -17,6 +17,7 @@ import type * as Limits from "../src/api/limits.js";
 import type * as Networks from "../src/api/networks.js";
 import type * as Schemas from "../src/api/schemas/gradients.js";
 import type * as Tasks from "../src/api/tasks.js";
+import type * as Validation from "../src/api/validation.js";
 import type * as App from "../src/app.js";
 import type * as Kernels from "../src/core/kernels/gemm-wasm.js";
 import type * as Problem from "../src/core/problem.js";
@@ -43,6 +44,7 @@ const { budget } = await builtModule<typeof Budget>("api/budget.js");
 const { parseJson } = await builtModule<typeof Json>("api/json.js");
 const { jsonPieces } = await builtModule<typeof Pieces>("api/json-pieces.js");
 const { defaultLimits } = await builtModule<typeof Limits>("api/limits.js");
+const { compiledSchema } = await builtModule<typeof Validation>("api/validation.js");
 const { compileRequest } = await builtModule<typeof Networks>("api/networks.js");
 const { GradientsRequest } = await builtModule<typeof Schemas>("api/schemas/gradients.js");
 const { runTask } = await builtModule<typeof Tasks>("api/tasks.js");
@@ -99,9 +101,8 @@ const step = (name: string, where: "event loop" | "worker", fn: () => unknown) =
 };
 step("the body's bytes as text (Buffer.toString)", "worker", () => requestBuffer.toString("utf8"));
 step("JSON parse (api/json.ts parseJson)", "worker", () => parseJson(requestText));
-step("zod validation, GradientsRequest.safeParse (api/tasks.ts parseTask)", "worker", () =>
-  GradientsRequest.safeParse(parsed),
-);
+const validate = compiledSchema(GradientsRequest);
+step("zod validation, the schema compiled (api/validation.ts compiledSchema)", "worker", () => validate(parsed));
 step("runTask: decode, compile, admission, solve, response object, diagnostics", "worker", () =>
   runTask(task, inWorker),
 );
