@@ -104,9 +104,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   app.addHook("onClose", async () => pool?.close());
 
   installProblemHandlers(app);
-  installJsonParser(app, pool && { aboveBytes: poolOptions.offloadAboveBytes, urls: new Set(Object.values(taskUrls)) });
   await installProtection(app, { ...defaultProtection, ...options.protection });
-  installResponseCache(app, options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
+  const known = installResponseCache(app, options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
+  installJsonParser(app, {
+    unparsed: pool && { aboveBytes: poolOptions.offloadAboveBytes, urls: new Set(Object.values(taskUrls)) },
+    known,
+  });
 
   await app.register(swagger, openapiOptions);
   // Swagger UI's pages are HTML: they get the security headers for documents, and their own

@@ -56,27 +56,30 @@ class Generations {
 }
 
 /**
+ * Whether a request's answer is kept, asked with its body's text as soon as it arrives: the JSON parser skips
+ * parsing a body whose answer is already known.
+ */
+export type KnownAnswers = (request: FastifyRequest, text: string) => boolean;
+
+/**
  * Every POST under /v1 is a pure function of its URL and body: the same text always gets the same answer, bit
  * for bit. So a 200 answer is kept (within `maxBytes`, about twice the characters held) and served again to
  * an identical request, as an autograder sends the same problem for every student, without validating or
  * computing it again. Keys, limits and shedding still apply: they run before this.
  */
-export function installResponseCache(app: FastifyInstance, maxBytes: number): void {
-  if (maxBytes <= 0) return;
+export function installResponseCache(app: FastifyInstance, maxBytes: number): KnownAnswers | null {
+  if (maxBytes <= 0) return null;
   const cache = new Generations(maxBytes);
   // A body too large for its answer to be kept is not worth looking up.
   const largestBody = maxBytes / 32;
-  const bodyOf = (request: FastifyRequest) => {
-    const raw = rawBodies.get(request);
-    if (request.method !== "POST" || raw === undefined || raw.length > largestBody || !request.url.startsWith("/v1/")) {
-      return undefined;
-    }
-    return raw;
-  };
+  const kept = (request: FastifyRequest, text: string | undefined): text is string =>
+    request.method === "POST" && text !== undefined && text.length <= largestBody && request.url.startsWith("/v1/");
+  // Found when the body arrives, and held here until preValidation sends it: between the two, other requests
+  // may store answers and push this one out of the cache.
+  const found = new WeakMap<FastifyRequest, Entry>();
   // Callback hooks, not async ones: a promise per request is a measurable share of a homework request.
   app.addHook("preValidation", (request, reply, done) => {
-    const body = bodyOf(request);
-    const hit = body === undefined ? undefined : cache.get(request.url, body);
+    const hit = found.get(request);
     if (!hit) return done();
     // Answered here: the rest of the request's hooks and its handler do not run.
     reply.header("x-cache", "hit").type(hit.type).send(hit.body);
@@ -84,10 +87,15 @@ export function installResponseCache(app: FastifyInstance, maxBytes: number): vo
   app.addHook("onSend", (request, reply, payload, done) => {
     const sent = typeof payload === "string" || Buffer.isBuffer(payload);
     if (reply.statusCode === 200 && sent && !reply.hasHeader("x-cache")) {
-      const body = bodyOf(request);
-      if (body !== undefined)
-        cache.set(request.url, body, { body: payload, type: String(reply.getHeader("content-type")) });
+      const text = rawBodies.get(request);
+      if (kept(request, text))
+        cache.set(request.url, text, { body: payload, type: String(reply.getHeader("content-type")) });
     }
     done(null, payload);
   });
+  return (request, text) => {
+    const hit = kept(request, text) ? cache.get(request.url, text) : undefined;
+    if (hit) found.set(request, hit);
+    return hit !== undefined;
+  };
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import secureJson from "secure-json-parse";
-import { rawBodies } from "./cache.js";
+import { type KnownAnswers, rawBodies } from "./cache.js";
 import type { ProblemItem } from "./problems.js";
 
 /** A JSON body that cannot be parsed, with where the parser stopped. */
@@ -65,7 +65,10 @@ export interface UnparsedBodies {
   readonly urls: ReadonlySet<string>;
 }
 
-export function installJsonParser(app: FastifyInstance, unparsed: UnparsedBodies | null): void {
+export function installJsonParser(
+  app: FastifyInstance,
+  { unparsed, known }: { unparsed: UnparsedBodies | null; known: KnownAnswers | null },
+): void {
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
     const bytes = body as Buffer;
     if (unparsed && bytes.length > unparsed.aboveBytes && unparsed.urls.has(request.routeOptions.url ?? "")) {
@@ -74,6 +77,11 @@ export function installJsonParser(app: FastifyInstance, unparsed: UnparsedBodies
     }
     const text = bytes.toString("utf8");
     rawBodies.set(request, text);
+    // The response cache answers it before validation (cache.ts): parsing it would be wasted.
+    if (known?.(request, text)) {
+      done(null, undefined);
+      return;
+    }
     try {
       done(null, parseJson(text));
     } catch (e) {

@@ -1,5 +1,5 @@
 import supertest from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { homework1 } from "../support/bodies.js";
 
@@ -25,6 +25,23 @@ describe("answers to identical requests", () => {
     expect(second.text).toBe(first.text);
     expect(second.headers["content-type"]).toBe(first.headers["content-type"]);
     expect(second.headers["x-request-id"]).not.toBe(first.headers["x-request-id"]);
+  });
+
+  it("does not even parse a body whose answer it keeps", async () => {
+    const text = JSON.stringify({ ...homework1, learningRate: 0.4 });
+    const parse = vi.spyOn(JSON, "parse");
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await supertest(app.server)
+          .post("/v1/gradients")
+          .set("content-type", "application/json")
+          .send(text);
+        expect(res.status).toBe(200);
+      }
+      expect(parse.mock.calls.filter(([arg]) => arg === text)).toHaveLength(1);
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it("tells apart requests that differ in the body or the query", async () => {
