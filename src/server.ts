@@ -33,12 +33,16 @@ const app = await buildApp({
     corsOrigins: config.CORS_ORIGINS,
     maxEventLoopDelayMs: config.LOAD_SHED_EVENT_LOOP_DELAY_MS,
   },
-  logger: {
-    level: config.LOG_LEVEL,
-    // Keys must never reach the logs, whatever a serializer is later changed to include.
-    redact: ["req.headers.authorization", "req.headers.cookie"],
-    ...(config.LOG_FORMAT === "pretty" ? { transport: { target: "pino-pretty" } } : {}),
-  },
+  // Silent means no logger at all: even a silent pino builds a child logger for every request.
+  logger:
+    config.LOG_LEVEL === "silent"
+      ? false
+      : {
+          level: config.LOG_LEVEL,
+          // Keys must never reach the logs, whatever a serializer is later changed to include.
+          redact: ["req.headers.authorization", "req.headers.cookie"],
+          ...(config.LOG_FORMAT === "pretty" ? { transport: { target: "pino-pretty" } } : {}),
+        },
 });
 
 /**
