@@ -40,7 +40,8 @@ async function send(reply: FastifyReply, result: TaskResult | WorkerReply): Prom
   // A worker's answer arrives serialized, as bytes, and is sent as they are.
   else if ("streamed" in result) return;
   else if (result.json instanceof Uint8Array) await reply.type(JSON_TYPE).send(bytesOf(result.json));
-  else await reply.send(result.json);
+  // Stringified here rather than by Fastify, which would look up a serializer by content type first.
+  else await reply.type(JSON_TYPE).send(JSON.stringify(result.json));
 }
 
 export function computeWith(limits: Limits, pool: ComputePool | null, options: PoolOptions): Compute {
