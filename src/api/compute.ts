@@ -37,8 +37,9 @@ function streamedAnswer(reply: FastifyReply): { sink: PieceSink; stream: () => P
 async function send(reply: FastifyReply, result: TaskResult | WorkerReply): Promise<void> {
   if ("picture" in result) await reply.type(result.picture.contentType).send(result.picture.body);
   else if ("problem" in result) await sendProblem(reply, result.problem);
-  // A worker's answer arrives serialized, as bytes, and is sent as they are.
+  // A streamed answer has been sent already, piece by piece.
   else if ("streamed" in result) return;
+  // A worker's answer arrives serialized, as bytes, and is sent as they are.
   else if (result.json instanceof Uint8Array) await reply.type(JSON_TYPE).send(bytesOf(result.json));
   // Stringified here rather than by Fastify, which would look up a serializer by content type first.
   else await reply.type(JSON_TYPE).send(JSON.stringify(result.json));

@@ -1,7 +1,7 @@
 /**
  * A worker of the compute pool: runs heavy tasks off the event loop with the same code as the event loop,
  * parsing and validating a body left unparsed, and serializing the answer, so that the event loop only moves
- * text. A client's error crosses back as its problem body, since errors lose their class when cloned.
+ * bytes. A client's error crosses back as its problem body, since errors lose their class when cloned.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -71,7 +71,8 @@ function answer(value: unknown, port: MessagePort | undefined): { json: Uint8Arr
     streaming = true;
     post(bytes);
   });
-  if (!streaming) return { json: first ?? utf8("") };
+  // Any value's JSON is at least one character, so there is always a first piece.
+  if (!streaming) return { json: first as Uint8Array };
   port.postMessage(null);
   return { streamed: true };
 }
