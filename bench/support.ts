@@ -303,12 +303,7 @@ export function post(
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * A matrix with its first entry moved by i·1e-9: the i-th of a series of requests that pose the same problem at
- * the same cost but never the same text, so that the server's response cache (src/api/cache.ts) cannot answer.
- */
-export const nudge = (m: readonly (readonly number[])[], i: number): number[][] =>
-  m.map((row, r) => row.map((x, c) => (r === 0 && c === 0 ? x + i * 1e-9 : x)));
+export { nudge } from "../test/support/bodies.js";
 
 /** A query string that makes each request's URL, and so its cache key, unique; the routes ignore it. */
 export function uncached(urlPath: string): string {

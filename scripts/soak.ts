@@ -1,6 +1,6 @@
 /**
  * A bounded soak test on loopback: `npm run soak [-- --seconds 60 --connections 50]`. Starts the built server,
- * warms it up, then sends a mix of every endpoint with autocannon and checks that nothing failed and that the
+ * warms it up, then sends a mix of every endpoint (two of them with a new body every time) with autocannon and checks that nothing failed and that the
  * resident memory after the run is within 10% of its level after the warm-up (each measured once the server
  * has settled). Exits non-zero otherwise.
  */
@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { expressionExamples, gradeExamples, homeworkExamples, trainExamples } from "../src/api/examples.js";
+import { nudge } from "../test/support/bodies.js";
 import { freePort } from "../test/support/server.js";
 
 const { values } = parseArgs({
@@ -29,7 +30,22 @@ const post = (path: string, body: unknown) => ({
   headers: json,
   body: JSON.stringify(body),
 });
+let serial = 0;
+/** A body never sent before, so that the response cache cannot answer and the whole path is exercised. */
+const distinct = (path: string, body: (i: number) => unknown) => ({
+  method: "POST" as const,
+  path,
+  headers: json,
+  setupRequest: (request: object) => ({ ...request, body: JSON.stringify(body(serial++)) }),
+});
+const homework = homeworkExamples.homework1.value;
+const expression = expressionExamples.homework1.value;
 const mix = [
+  distinct("/v1/gradients", (i) => ({ ...homework, input: nudge(homework.input, i) })),
+  distinct("/v1/expressions", (i) => ({
+    ...expression,
+    constants: { ...expression.constants, X: nudge(expression.constants.X, i) },
+  })),
   ...Object.values(homeworkExamples).map((e) => post("/v1/gradients", e.value)),
   post("/v1/gradients", { ...homeworkExamples.homework2.value, format: "svg" }),
   ...Object.values(expressionExamples).map((e) => post("/v1/expressions", e.value)),
