@@ -65,6 +65,10 @@ export interface UnparsedBodies {
   readonly urls: ReadonlySet<string>;
 }
 
+/**
+ * The JSON body parser: a large body sent to a compute route stays bytes for the worker pool, a body whose
+ * answer the response cache keeps is not parsed at all, and any other is parsed by parseJson.
+ */
 export function installJsonParser(
   app: FastifyInstance,
   { unparsed, known }: { unparsed: UnparsedBodies | null; known: KnownAnswers | null },
