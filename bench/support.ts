@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import autocannon from "autocannon";
+import { mulberry32 } from "../test/support/random.js";
 import { freePort } from "../test/support/server.js";
 
 export const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -359,16 +360,7 @@ export function resetPeak(pid: number): boolean {
 
 // ---------------------------------------------------------------- requests
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** rows×cols of uniform numbers in [shift·scale, (1+shift)·scale), at full float64 precision as JSON writes them. */
 export function randomRows(rng: () => number, rows: number, cols: number, scale = 1, shift = -0.5): number[][] {
