@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { evaluate, gradients } from "../../src/core/autodiff.js";
-import { CoreError } from "../../src/core/errors.js";
 import { GraphBuilder } from "../../src/core/graph.js";
 import { opNames } from "../../src/core/ops/registry.js";
 import { type CompiledProblem, leafGradient, solve } from "../../src/core/problem.js";
 import { firstNonFinite, fromRows, scalar, type Tensor, toRows } from "../../src/core/tensor.js";
+import { coreError } from "../support/core.js";
 
 type Feeds = Map<string, Tensor>;
 
@@ -13,17 +13,6 @@ function backprop(builder: GraphBuilder, feeds: Feeds, output: number) {
   const graph = builder.build();
   const values = evaluate(graph, feeds);
   return { values, grads: gradients(graph, values, output) };
-}
-
-/** The CoreError that `f` throws; fails the test if it throws nothing or something else. */
-function coreError(f: () => unknown): CoreError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CoreError);
-    return e as CoreError;
-  }
-  return expect.fail("expected a CoreError");
 }
 
 describe("a value used more than once receives the sum of the gradients of its uses", () => {

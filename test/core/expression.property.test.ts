@@ -6,6 +6,7 @@ import { CoreError } from "../../src/core/errors.js";
 import { opNames } from "../../src/core/ops/registry.js";
 import { leafGradient, leafIndex, solve } from "../../src/core/problem.js";
 import { fromRows, type Shape, scalar, type Tensor, toRows, zeros } from "../../src/core/tensor.js";
+import { bindings, coreError } from "../support/core.js";
 
 const H = 1e-6;
 /** 1e-5 relative to the larger of the two, with an absolute floor of 1e-5 for gradients near 0. */
@@ -19,20 +20,6 @@ const KINK_MARGIN = 1e-3;
  * log(1 - p) and divided by 2h, would swamp the finite difference rather than reveal a wrong gradient.
  */
 const BCE_MARGIN = 0.0025;
-
-function bindings(parameters: Record<string, Tensor>, constants: Record<string, Tensor> = {}): Bindings {
-  return { parameters: new Map(Object.entries(parameters)), constants: new Map(Object.entries(constants)) };
-}
-
-function coreError(f: () => unknown): CoreError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CoreError);
-    return e as CoreError;
-  }
-  return expect.fail("expected a CoreError");
-}
 
 const column = (...v: number[]) => fromRows(v.map((x) => [x]));
 const row = (...v: number[]) => fromRows([v]);

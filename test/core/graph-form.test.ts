@@ -1,25 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { evaluate } from "../../src/core/autodiff.js";
-import { type Bindings, compileExpression } from "../../src/core/compile/expression.js";
+import { compileExpression } from "../../src/core/compile/expression.js";
 import { compileGraphForm, type GraphFormNode } from "../../src/core/compile/graph-form.js";
-import { CoreError } from "../../src/core/errors.js";
 import { opNames } from "../../src/core/ops/registry.js";
 import { leafGradient, leafIndex, solve } from "../../src/core/problem.js";
 import { fromRows, scalar, type Tensor, toRows } from "../../src/core/tensor.js";
-
-function bindings(parameters: Record<string, Tensor>, constants: Record<string, Tensor> = {}): Bindings {
-  return { parameters: new Map(Object.entries(parameters)), constants: new Map(Object.entries(constants)) };
-}
-
-function coreError(f: () => unknown): CoreError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CoreError);
-    return e as CoreError;
-  }
-  return expect.fail("expected a CoreError");
-}
+import { bindings, coreError } from "../support/core.js";
 
 const node = (
   id: string,

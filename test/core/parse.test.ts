@@ -11,17 +11,7 @@ import {
   type Statement,
 } from "../../src/core/expression/ast.js";
 import { parseProgram } from "../../src/core/expression/parse.js";
-
-/** The CoreError that `f` throws; fails the test if it throws nothing or something else. */
-function coreError(f: () => unknown): CoreError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CoreError);
-    return e as CoreError;
-  }
-  return expect.fail("expected a CoreError");
-}
+import { coreError } from "../support/core.js";
 
 /** A deep copy without the `at` locations, so that trees can be compared by their structure alone. */
 function strip(x: unknown): unknown {
