@@ -1,9 +1,10 @@
-import { request } from "node:http";
+import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import supertest from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { expressionExamples, gradeExamples } from "../../src/api/examples.js";
-import { type AppOptions, buildApp } from "../../src/app.js";
+import { buildApp } from "../../src/app.js";
+import { useApp } from "../support/app.js";
 import { homework1 } from "../support/bodies.js";
 import { mulberry32 } from "../support/random.js";
 
@@ -19,18 +20,8 @@ function heavy(n: number, steps: number) {
   };
 }
 
-function appWith(options: AppOptions) {
-  let app: Awaited<ReturnType<typeof buildApp>>;
-  beforeAll(async () => {
-    app = await buildApp(options);
-    await app.ready();
-  });
-  afterAll(() => app.close());
-  return () => supertest(app.server);
-}
-
 describe("heavy requests in the worker pool", () => {
-  const request = appWith({ pool: { threads: 1, queue: 1, deadlineMs: 400, offloadAboveFlops: 1e6 } });
+  const request = useApp({ pool: { threads: 1, queue: 1, deadlineMs: 400, offloadAboveFlops: 1e6 } }).request;
 
   it("computes a pooled request exactly as the event loop does", async () => {
     const body = heavy(16, 20);
@@ -80,8 +71,8 @@ describe("heavy requests in the worker pool", () => {
 describe("large bodies, parsed and validated in the worker pool", () => {
   // Every compute body counts as large here, so each request below takes the pool's unparsed lane.
   const limits = { expressionLength: 40, trainSteps: 50 };
-  const unparsed = appWith({ limits, pool: { threads: 1, offloadAboveBytes: 0 } });
-  const inline = appWith({ limits, pool: { threads: 0 } });
+  const unparsed = useApp({ limits, pool: { threads: 1, offloadAboveBytes: 0 } }).request;
+  const inline = useApp({ limits, pool: { threads: 0 } }).request;
   const cases: [string, string, string | object][] = [
     ["the homework", "/v1/gradients", homework1],
     ["an expression", "/v1/expressions", expressionExamples.homework1.value],
@@ -141,7 +132,7 @@ describe("large bodies, parsed and validated in the worker pool", () => {
       target: matrix(300, 100),
     });
     const firstChunk = await new Promise<number>((resolve, reject) => {
-      const req = request(
+      const req = httpRequest(
         { port, method: "POST", path: "/v1/gradients", headers: { "content-type": "application/json" } },
         (res) => {
           res.once("data", (chunk: Buffer) => {
@@ -176,7 +167,7 @@ describe("large bodies, parsed and validated in the worker pool", () => {
 });
 
 describe("size and cost limits, checked before any arithmetic", () => {
-  const request = appWith({ limits: { elements: 100, matrixDim: 8, flops: 1e6 }, pool: { threads: 0 } });
+  const request = useApp({ limits: { elements: 100, matrixDim: 8, flops: 1e6 }, pool: { threads: 0 } }).request;
 
   it("rejects a request holding more numbers than MAX_ELEMENTS", async () => {
     const res = await request()

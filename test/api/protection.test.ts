@@ -1,25 +1,11 @@
 import { once } from "node:events";
 import { Writable } from "node:stream";
 import supertest from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AppOptions, buildApp } from "../../src/app.js";
+import { describe, expect, it } from "vitest";
+import { buildApp } from "../../src/app.js";
+import { useApp } from "../support/app.js";
 import { homework1 } from "../support/bodies.js";
 import { startServer } from "../support/server.js";
-
-function appWith(options: AppOptions) {
-  let app: Awaited<ReturnType<typeof buildApp>>;
-  beforeAll(async () => {
-    app = await buildApp(options);
-    await app.ready();
-  });
-  afterAll(() => app.close());
-  return {
-    request: () => supertest(app.server),
-    get app() {
-      return app;
-    },
-  };
-}
 
 describe("API keys", () => {
   const lines: string[] = [];
@@ -29,7 +15,7 @@ describe("API keys", () => {
       done();
     },
   });
-  const api = appWith({
+  const api = useApp({
     protection: { apiKeys: ["key-for-graders", "second-key"] },
     logger: { level: "info", stream, redact: ["req.headers.authorization"] },
   });
@@ -77,7 +63,7 @@ describe("API keys", () => {
 });
 
 describe("rate limiting", () => {
-  const api = appWith({ protection: { rateLimit: { max: 2, windowMs: 60_000 } } });
+  const api = useApp({ protection: { rateLimit: { max: 2, windowMs: 60_000 } } });
 
   it("answers 429 with Retry-After once a client has used its requests", async () => {
     const statuses: number[] = [];
@@ -114,8 +100,8 @@ describe("rate limiting", () => {
 });
 
 describe("security headers and CORS", () => {
-  const closed = appWith({});
-  const open = appWith({ protection: { corsOrigins: ["https://course.example"] } });
+  const closed = useApp({});
+  const open = useApp({ protection: { corsOrigins: ["https://course.example"] } });
 
   it("sends headers suited to an API", async () => {
     const res = await closed.request().post("/v1/gradients").send(homework1);
@@ -167,7 +153,7 @@ describe("security headers and CORS", () => {
 });
 
 describe("readiness and load shedding", () => {
-  const api = appWith({ protection: { maxEventLoopDelayMs: 50, loadSampleIntervalMs: 100 } });
+  const api = useApp({ protection: { maxEventLoopDelayMs: 50, loadSampleIntervalMs: 100 } });
 
   it("is ready until it starts draining; then readiness fails and responses close their connections", async () => {
     expect((await api.request().get("/readyz")).body).toEqual({ status: "ready" });
