@@ -21,6 +21,7 @@ import { sgdStep } from "../src/core/optimize.js";
 import { type CompiledProblem, leafIndex, solve } from "../src/core/problem.js";
 import { type Tensor, zeros } from "../src/core/tensor.js";
 import { mulberry32 } from "../test/support/random.js";
+import { measure, type Timing } from "./measure.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -34,27 +35,6 @@ interface Times {
 
 /** numpy's seconds in milliseconds. */
 const inMs = (t: Times | undefined): Times | undefined => t && { median: t.median * 1000, min: t.min * 1000 };
-
-interface Timing {
-  /** Median milliseconds per call. */
-  readonly median: number;
-  readonly min: number;
-  readonly reps: number;
-}
-
-/** Median of fn's times over at least minReps and at most maxReps calls, stopping once maxMs have passed. */
-function measure(fn: () => unknown, { minReps = 5, maxReps = 200, maxMs = 3000, warmup = 2 } = {}): Timing {
-  for (let w = 0; w < warmup; w++) fn();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < maxReps && (times.length < minReps || performance.now() - start < maxMs)) {
-    const t = performance.now();
-    fn();
-    times.push(performance.now() - t);
-  }
-  times.sort((x, y) => x - y);
-  return { median: times[Math.floor(times.length / 2)], min: times[0], reps: times.length };
-}
 
 const rng = mulberry32(42);
 function random(rows: number, cols: number, scale = 1, shift = 0.5): Tensor {

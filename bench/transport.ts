@@ -21,6 +21,7 @@ import type * as Validation from "../src/api/validation.js";
 import type * as App from "../src/app.js";
 import type * as Kernels from "../src/core/kernels/gemm-wasm.js";
 import type * as Problem from "../src/core/problem.js";
+import { measure } from "./measure.js";
 import { phases, profiled, startProfiledGradserve } from "./profile.js";
 import {
   builtModule,
@@ -51,18 +52,8 @@ const { runTask } = await builtModule<typeof Tasks>("api/tasks.js");
 const { configureWasmGemm, wasmGemm } = await builtModule<typeof Kernels>("core/kernels/gemm-wasm.js");
 const { solve } = await builtModule<typeof Problem>("core/problem.js");
 
-/** Median ms of fn over at least minReps and at most maxReps calls, stopping after maxMs. */
-function measure(fn: () => unknown, { minReps = 3, maxReps = 15, maxMs = 4000, warmup = 1 } = {}): number {
-  for (let w = 0; w < warmup; w++) fn();
-  const t: number[] = [];
-  const start = performance.now();
-  while (t.length < maxReps && (t.length < minReps || performance.now() - start < maxMs)) {
-    const s = performance.now();
-    fn();
-    t.push(performance.now() - s);
-  }
-  return median(t);
-}
+/** Median ms of fn: a few calls, since each here takes tens of milliseconds. */
+const medianMs = (fn: () => unknown) => measure(fn, { minReps: 3, maxReps: 15, maxMs: 4000, warmup: 1 }).median;
 
 const startLoad = os.loadavg()[0];
 const request = mlpRequest();
@@ -81,11 +72,11 @@ const responseText = JSON.stringify(result.json);
 const responseBytes = Buffer.byteLength(responseText);
 const inProcessLoss = (result.json as { loss: number }).loss;
 
-const parseMs = measure(() => JSON.parse(requestText));
-const stringifyMs = measure(() => JSON.stringify(result.json));
+const parseMs = medianMs(() => JSON.parse(requestText));
+const stringifyMs = medianMs(() => JSON.stringify(result.json));
 const compiled = compileRequest(task.body).compiled;
-const computeMs = measure(() => solve(compileRequest(task.body).compiled));
-const solveOnlyMs = measure(() => solve(compiled));
+const computeMs = medianMs(() => solve(compileRequest(task.body).compiled));
+const solveOnlyMs = medianMs(() => solve(compiled));
 const baselineMs = parseMs + stringifyMs + computeMs;
 console.log(
   `baseline: parse ${ms(parseMs)} + stringify ${ms(stringifyMs)} + compute ${ms(computeMs)} = ${ms(baselineMs)} ms`,
@@ -96,7 +87,7 @@ const requestBuffer = Buffer.from(requestText);
 const parsed = JSON.parse(requestText);
 const steps: { step: string; where: "event loop" | "worker"; ms: number }[] = [];
 const step = (name: string, where: "event loop" | "worker", fn: () => unknown) => {
-  steps.push({ step: name, where, ms: measure(fn) });
+  steps.push({ step: name, where, ms: medianMs(fn) });
   console.log(`${name}: ${ms(steps[steps.length - 1].ms)} ms`);
 };
 step("the body's bytes as text (Buffer.toString)", "worker", () => requestBuffer.toString("utf8"));
@@ -110,7 +101,7 @@ step("serializing the answer in 256 KiB pieces, each as UTF-8 bytes (api/json-pi
   jsonPieces(result.json, 256 * 1024, () => undefined),
 );
 const inRunTask = {
-  decodeCompile: measure(() => compileRequest(task.body)),
+  decodeCompile: medianMs(() => compileRequest(task.body)),
   solve: solveOnlyMs,
 };
 await configureWasmGemm({});
