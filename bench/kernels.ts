@@ -479,6 +479,7 @@ async function main(): Promise<void> {
       `| ${name} | ${prec} | ${threads} | ${fmt(ms)} | ${fmt(gflops(ms), 1)} | ${fmt(gflops(t.min), 1)} | ${vs(naiveMs)} | ${vs(tfw?.matmul.median)} | ${vs(np1 ? np1.matmul_seconds.median * 1000 : undefined)} |`,
     );
   };
+  const forcedKernel = `numpy (OpenBLAS ${npm?.blas.architecture ?? "?"} kernel, as this machine's OPENBLAS_CORETYPE=${coretype} forces)`;
   for (const k of kernels) {
     mmRow(`gradserve ${k.name}`, "f64", String(k.threads), matmulTimes.get(k.name));
   }
@@ -487,12 +488,7 @@ async function main(): Promise<void> {
   mmRow("numpy (OpenBLAS)", "f64", "1", inMs(np1?.matmul_seconds));
   mmRow("numpy (OpenBLAS)", "f64", "2", inMs(np2?.matmul_seconds));
   if (npm) {
-    mmRow(
-      `numpy (OpenBLAS ${npm.blas.architecture ?? "?"} kernel, as this machine's OPENBLAS_CORETYPE=${coretype} forces)`,
-      "f64",
-      "1",
-      inMs(npm.matmul_seconds),
-    );
+    mmRow(forcedKernel, "f64", "1", inMs(npm.matmul_seconds));
   }
   mmRow("TensorFlow.js wasm", "f32", String(tfw?.threads ?? "?"), tfw?.matmul);
   mmRow("TensorFlow.js cpu", "f32", "1", tfc?.matmul);
@@ -525,12 +521,7 @@ async function main(): Promise<void> {
   mlpRow("numpy (OpenBLAS)", "f64", "2", inMs(np2?.mlp_seconds));
   mlpRow("numpy (OpenBLAS), also d loss/d input", "f64", "1", inMs(np1?.mlp_with_input_seconds));
   if (npm) {
-    mlpRow(
-      `numpy (OpenBLAS ${npm.blas.architecture ?? "?"} kernel, as this machine's OPENBLAS_CORETYPE=${coretype} forces)`,
-      "f64",
-      "1",
-      inMs(npm.mlp_seconds),
-    );
+    mlpRow(forcedKernel, "f64", "1", inMs(npm.mlp_seconds));
   }
   mlpRow("TensorFlow.js wasm", "f32", String(tfw?.threads ?? "?"), tfw?.mlp, tfw?.firstLoss);
   mlpRow("TensorFlow.js cpu", "f32", "1", tfc?.mlp, tfc?.firstLoss);
