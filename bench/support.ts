@@ -7,7 +7,6 @@
  * `npm run build` must have run first; every loop is bounded in count and time.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -15,7 +14,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import autocannon from "autocannon";
 import { mulberry32 } from "../test/support/random.js";
-import { freePort } from "../test/support/server.js";
+import { freePort, terminate } from "../test/support/server.js";
 
 export const benchDir = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.dirname(benchDir);
@@ -108,13 +107,7 @@ async function launch(name: string, args: string[], env: Record<string, string>,
     logBytes: () => (logFile && existsSync(logFile) ? statSync(logFile).size : 0),
     async stop() {
       stopping = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, "exit");
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await terminate(child, 15_000);
       children.delete(child);
     },
   };

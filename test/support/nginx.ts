@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { freePort } from "./server.js";
+import { freePort, terminate } from "./server.js";
 
 /** Debian's nginx (`apt-get install nginx`), the binary the scale-out test runs. */
 export const NGINX = "/usr/sbin/nginx";
@@ -135,12 +134,6 @@ export async function startNginx(upstreams: readonly string[]): Promise<RunningN
 
 /** Fast shutdown: SIGTERM makes the master stop its workers and exit (SIGKILL would orphan the workers). */
 async function stop(child: ChildProcess, dir: string): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await terminate(child, 5_000);
   rmSync(dir, { recursive: true, force: true });
 }

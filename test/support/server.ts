@@ -13,6 +13,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** SIGTERM, then SIGKILL if the child has not exited after `killAfterMs`; resolves once it has exited. */
+export async function terminate(child: ChildProcess, killAfterMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  await exited;
+  clearTimeout(timer);
+}
+
 export interface Running {
   readonly process: ChildProcess;
   readonly origin: string;
