@@ -40,13 +40,6 @@ export const requestSchemas = {
   grade: GradeRequest,
 } satisfies { [R in TaskRoute]: z.ZodType<Extract<Task, { route: R }>["body"]> };
 
-const validators = {
-  gradients: compiledSchema(requestSchemas.gradients),
-  expressions: compiledSchema(requestSchemas.expressions),
-  train: compiledSchema(requestSchemas.train),
-  grade: compiledSchema(requestSchemas.grade),
-};
-
 /** A compute request whose body is still the bytes that arrived (a large body, for the worker pool). */
 export interface UnparsedTask {
   readonly route: TaskRoute;
@@ -57,7 +50,7 @@ export interface UnparsedTask {
 /** Parses and validates an unparsed request exactly as the event loop does a small one. */
 export function parseTask({ route, bytes, format }: UnparsedTask): Task {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-  const parsed = validators[route](parseJson(text));
+  const parsed = compiledSchema<Task["body"]>(requestSchemas[route])(parseJson(text));
   if (!parsed.success) throw new InvalidBody(parsed.error.issues);
   const body = parsed.data;
   return (route === "grade" ? { route, body, format: format ?? "json" } : { route, body }) as Task;

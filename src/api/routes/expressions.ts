@@ -3,10 +3,11 @@ import type { Compute } from "../compute.js";
 import { jsonOrPicture } from "../schemas/analysis.js";
 import { ExpressionsRequest, ExpressionsResponse } from "../schemas/expressions.js";
 import { problemResponses } from "../schemas/problem.js";
+import { taskUrls } from "../tasks.js";
 
 export const expressionsRoute: FastifyPluginAsyncZod<{ compute: Compute }> = async (app, { compute }) => {
   app.post(
-    "/v1/expressions",
+    taskUrls.expressions,
     {
       schema: {
         summary: "Value and gradients of any computation, written as math or as an explicit graph",

@@ -3,10 +3,11 @@ import { z } from "zod";
 import type { Compute } from "../compute.js";
 import { GradeRequest, GradeResponse, GradescopeResult } from "../schemas/grade.js";
 import { problemResponses } from "../schemas/problem.js";
+import { taskUrls } from "../tasks.js";
 
 export const gradeRoute: FastifyPluginAsyncZod<{ compute: Compute }> = async (app, { compute }) => {
   app.post(
-    "/v1/grade",
+    taskUrls.grade,
     {
       schema: {
         summary: "Grade students' answers against the exact values, item by item, with feedback",

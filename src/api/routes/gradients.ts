@@ -3,10 +3,11 @@ import type { Compute } from "../compute.js";
 import { jsonOrPicture } from "../schemas/analysis.js";
 import { GradientsRequest, GradientsResponse } from "../schemas/gradients.js";
 import { problemResponses } from "../schemas/problem.js";
+import { taskUrls } from "../tasks.js";
 
 export const gradientsRoute: FastifyPluginAsyncZod<{ compute: Compute }> = async (app, { compute }) => {
   app.post(
-    "/v1/gradients",
+    taskUrls.gradients,
     {
       schema: {
         summary: "Forward pass, loss, gradients and one gradient-descent step of a layer-stack network",

@@ -2,10 +2,11 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Compute } from "../compute.js";
 import { problemResponses } from "../schemas/problem.js";
 import { TrainRequest, TrainResponse } from "../schemas/train.js";
+import { taskUrls } from "../tasks.js";
 
 export const trainRoute: FastifyPluginAsyncZod<{ compute: Compute }> = async (app, { compute }) => {
   app.post(
-    "/v1/train",
+    taskUrls.train,
     {
       schema: {
         summary: "Several steps of SGD, Adam, RMSprop or Adagrad on any problem",
