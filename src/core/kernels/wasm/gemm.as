@@ -3,18 +3,18 @@
 // first) with AssemblyScript's compileString. The extension is .as, not .ts, so that tsc and Biome, which
 // cover all of src/**/*.ts, leave this AssemblyScript (f64, v128, load<T>) alone.
 //
-// C (m×n, row-major, row stride ldc) += op(A)·op(B), where op(A) is m×k and op(B) is k×n:
+// C (m×n, row-major, row stride ldc) = op(A)·op(B), where op(A) is m×k and op(B) is k×n (k ≥ 1):
 //   transA = 0: A is stored m×k, entry (i, p) at a[i·lda + p];  transA = 1: A is stored k×m, (i, p) at a[p·lda + i]
 //   transB = 0: B is stored k×n, entry (p, j) at b[p·ldb + j];  transB = 1: B is stored n×k, (p, j) at b[j·ldb + p]
-// Strides are in elements, pointers in bytes. The caller zeroes C first (or passes a C to accumulate into).
+// Strides are in elements, pointers in bytes. C's old contents are never read, so the caller need not zero it.
 // The memory is imported and shared: gemm-wasm.ts runs one instance per thread on it, each thread computing
 // its own columns (or rows) of C with its own `work` area, so the module itself needs no atomics.
 //
 // The loops are BLIS's: B is packed by KC×NC blocks into NR-column panels, A by MC×KC blocks into
-// MR-row panels, and an MR×NR micro-kernel keeps its tile of C in registers. The tile is loaded from C
-// and stored back around each KC block, and every lane computes c = c + a·b (WebAssembly has no fused
-// multiply-add outside relaxed SIMD), so each entry of C is summed in the order k = 0, 1, …, K-1 from
-// the value C held: bit for bit what the reference i-k-j kernel computes.
+// MR-row panels, and an MR×NR micro-kernel keeps its tile of C in registers. The tile starts at +0 in the
+// first KC block and is loaded from C in the later ones, and stored back after each; every lane computes
+// c = c + a·b (WebAssembly has no fused multiply-add outside relaxed SIMD), so each entry of C is summed in
+// the order k = 0, 1, …, K-1 from +0: bit for bit what the reference i-k-j kernel computes.
 
 const MR: i32 = 4;
 const NR: i32 = 4;
@@ -104,19 +104,21 @@ function packB(b: usize, ldb: i32, transB: i32, p0: i32, j0: i32, kc: i32, nc: i
   }
 }
 
-// 4×4 tile: 8 f64x2 accumulators, 2 B vectors and one broadcast A value live in registers.
-function micro(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize): void {
+// 4×4 tile: 8 f64x2 accumulators, 2 B vectors and one broadcast A value live in registers. The tile starts
+// from C's values when `accumulate` is set, from +0 otherwise.
+function micro(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, accumulate: bool): void {
   const c1 = c + ldc;
   const c2 = c1 + ldc;
   const c3 = c2 + ldc;
-  let x0 = v128.load(c);
-  let y0 = v128.load(c, 16);
-  let x1 = v128.load(c1);
-  let y1 = v128.load(c1, 16);
-  let x2 = v128.load(c2);
-  let y2 = v128.load(c2, 16);
-  let x3 = v128.load(c3);
-  let y3 = v128.load(c3, 16);
+  const zero = f64x2.splat(0);
+  let x0 = accumulate ? v128.load(c) : zero;
+  let y0 = accumulate ? v128.load(c, 16) : zero;
+  let x1 = accumulate ? v128.load(c1) : zero;
+  let y1 = accumulate ? v128.load(c1, 16) : zero;
+  let x2 = accumulate ? v128.load(c2) : zero;
+  let y2 = accumulate ? v128.load(c2, 16) : zero;
+  let x3 = accumulate ? v128.load(c3) : zero;
+  let y3 = accumulate ? v128.load(c3, 16) : zero;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
@@ -167,6 +169,7 @@ export function gemm(
     const nc = min(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
+      const accumulate = pc > 0;
       packB(b, ldb, transB, pc, jc, kc, nc, pb);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
@@ -179,15 +182,17 @@ export function gemm(
             const pai = pa + <usize>(ir * kc * 8);
             const cij = c + ((<usize>(ic + ir) * ldc + jc + jr) << 3);
             if (rows === MR && cols === NR) {
-              micro(kc, pai, pbj, cij, ldcBytes);
+              micro(kc, pai, pbj, cij, ldcBytes, accumulate);
             } else {
-              for (let r = 0; r < MR; r++) {
-                for (let q = 0; q < NR; q++) {
-                  const v: f64 = r < rows && q < cols ? load<f64>(cij + ((<usize>r * ldc + q) << 3)) : 0;
-                  store<f64>(tile + (<usize>(r * NR + q) << 3), v);
+              if (accumulate) {
+                for (let r = 0; r < MR; r++) {
+                  for (let q = 0; q < NR; q++) {
+                    const v: f64 = r < rows && q < cols ? load<f64>(cij + ((<usize>r * ldc + q) << 3)) : 0;
+                    store<f64>(tile + (<usize>(r * NR + q) << 3), v);
+                  }
                 }
               }
-              micro(kc, pai, pbj, tile, <usize>(NR * 8));
+              micro(kc, pai, pbj, tile, <usize>(NR * 8), accumulate);
               for (let r = 0; r < rows; r++) {
                 for (let q = 0; q < cols; q++) {
                   store<f64>(cij + ((<usize>r * ldc + q) << 3), load<f64>(tile + (<usize>(r * NR + q) << 3)));
