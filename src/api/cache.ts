@@ -1,9 +1,19 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 
-/** The text of each JSON body as it arrived, for requests whose answer may be cached. */
-export const rawBodies = new WeakMap<FastifyRequest, string>();
+declare module "fastify" {
+  interface FastifyRequest {
+    /**
+     * For a request whose answer may be kept: its body's text as it arrived, the key its answer is stored
+     * under. Per-request state lives on the request, not in WeakMaps, since every WeakMap entry is an ephemeron
+     * the garbage collector processes apart, a measurable share of a homework request.
+     */
+    answerKey: string | null;
+    /** The kept answer to this request, found when its body arrived and sent before validation. */
+    knownAnswer: Entry | null;
+  }
+}
 
-interface Entry {
+export interface Entry {
   /** As it was sent: JSON text, or the bytes a pool worker serialized it to. */
   readonly body: string | Buffer;
   readonly type: string;
@@ -72,30 +82,31 @@ export function installResponseCache(app: FastifyInstance, maxBytes: number): Kn
   const cache = new Generations(maxBytes);
   // A body too large for its answer to be kept is not worth looking up.
   const largestBody = maxBytes / 32;
-  const kept = (request: FastifyRequest, text: string | undefined): text is string =>
-    request.method === "POST" && text !== undefined && text.length <= largestBody && request.url.startsWith("/v1/");
-  // Found when the body arrives, and held here until preValidation sends it: between the two, other requests
-  // may store answers and push this one out of the cache.
-  const found = new WeakMap<FastifyRequest, Entry>();
+  const kept = (request: FastifyRequest, text: string): boolean =>
+    request.method === "POST" && text.length <= largestBody && request.url.startsWith("/v1/");
+  app.decorateRequest("answerKey", null);
+  // Found when the body arrives, and held on the request until preValidation sends it: between the two, other
+  // requests may store answers and push this one out of the cache.
+  app.decorateRequest("knownAnswer", null);
   // Callback hooks, not async ones: a promise per request is a measurable share of a homework request.
   app.addHook("preValidation", (request, reply, done) => {
-    const hit = found.get(request);
+    const hit = request.knownAnswer;
     if (!hit) return done();
     // Answered here: the rest of the request's hooks and its handler do not run.
     reply.header("x-cache", "hit").type(hit.type).send(hit.body);
   });
   app.addHook("onSend", (request, reply, payload, done) => {
     const sent = typeof payload === "string" || Buffer.isBuffer(payload);
-    if (reply.statusCode === 200 && sent && !reply.hasHeader("x-cache")) {
-      const text = rawBodies.get(request);
-      if (kept(request, text))
-        cache.set(request.url, text, { body: payload, type: String(reply.getHeader("content-type")) });
+    const key = request.answerKey;
+    if (key !== null && reply.statusCode === 200 && sent && request.knownAnswer === null) {
+      cache.set(request.url, key, { body: payload, type: String(reply.getHeader("content-type")) });
     }
     done(null, payload);
   });
   return (request, text) => {
-    const hit = kept(request, text) ? cache.get(request.url, text) : undefined;
-    if (hit) found.set(request, hit);
-    return hit !== undefined;
+    if (!kept(request, text)) return false;
+    request.answerKey = text;
+    request.knownAnswer = cache.get(request.url, text) ?? null;
+    return request.knownAnswer !== null;
   };
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import secureJson from "secure-json-parse";
-import { type KnownAnswers, rawBodies } from "./cache.js";
+import type { KnownAnswers } from "./cache.js";
 import type { ProblemItem } from "./problems.js";
 
 /** A JSON body that cannot be parsed, with where the parser stopped. */
@@ -80,7 +80,6 @@ export function installJsonParser(
       return;
     }
     const text = bytes.toString("utf8");
-    rawBodies.set(request, text);
     // The response cache answers it before validation (cache.ts): parsing it would be wasted.
     if (known?.(request, text)) {
       done(null, undefined);
