@@ -99,8 +99,6 @@ const DONE = 1;
 const FAILED = 2;
 const ARGS = 3; // m n k a lda transA b ldb transB c ldc work: 12 values, indices 3 … 14
 const READY = 15; // set by the worker once it has instantiated the module
-/** How long a thread expecting another's signal within microseconds spins for it before it sleeps. */
-const SPIN_MS = 2;
 
 // Plain JavaScript run with eval, so that it loads the same way under tsx, vitest and node dist/.
 const workerSource = `
@@ -113,10 +111,6 @@ Atomics.store(ctrl, base + ${READY}, 1);
 let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, base + ${SEQ}, seen);
-  // Woken without a job: the job follows once the operands are copied in, so spin for it rather than sleep
-  // and be woken again (a futex wake costs more than the copy of a mid-size operand).
-  const until = performance.now() + ${SPIN_MS};
-  while (Atomics.load(ctrl, base + ${SEQ}) === seen && performance.now() < until);
   const seq = Atomics.load(ctrl, base + ${SEQ});
   if (seq === seen) continue;
   if (seq < 0) break;
@@ -206,10 +200,6 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
   /** Waits for a worker's part: false if it failed or did not finish by the deadline. */
   const wait = (slot: number, deadline: number): boolean => {
     const base = slot * SLOT;
-    // The parts are even, so a worker's is nearly done when this thread's is: spin for it a while rather than
-    // sleep, since this thread has nothing else to do and being woken costs tens of microseconds.
-    const spinUntil = performance.now() + SPIN_MS;
-    while (Atomics.load(control, base + DONE) !== jobs && performance.now() < spinUntil);
     for (;;) {
       const done = Atomics.load(control, base + DONE);
       if (done === jobs) return Atomics.load(control, base + FAILED) === 0;
@@ -246,8 +236,6 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
         }
         heap = new Float64Array(memory.buffer);
       }
-      const helpers = threads > 1 && m * n * k >= parallelFrom ? readyWorkers() : [];
-      for (const slot of helpers) Atomics.notify(control, slot * SLOT + SEQ);
       heap.set(a.data, pa / 8);
       heap.set(b.data, pb / 8);
       // The kernel writes C without reading it, except that a product over k = 0 writes nothing.
@@ -256,6 +244,7 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
       const ldb = b.cols;
       const tA = a.transposed ? 1 : 0;
       const tB = b.transposed ? 1 : 0;
+      const helpers = threads > 1 && m * n * k >= parallelFrom ? readyWorkers() : [];
       if (helpers.length === 0) {
         ex.gemm(m, n, k, pa, lda, tA, pb, ldb, tB, pc, n, work);
         return heap.slice(pc / 8, end / 8);
