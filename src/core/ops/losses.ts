@@ -289,14 +289,15 @@ function crossEntropy(): OpDef {
       }
       return scalar(total / divisor(z, attrs));
     },
-    // dz = (softmax(z)·Σt - t) per sample; with indices t is one-hot and Σt = 1. dt = -log_softmax(z).
-    backward: (g, [t, z], _out, attrs) => {
+    // dz = (softmax(z)·Σt - t) per sample; with indices t is one-hot and Σt = 1. dt = -log_softmax(z), formed
+    // only where the target needs a gradient (a parameter, not the data it nearly always is).
+    backward: (g, [t, z], _out, attrs, needs) => {
       const ax = axis(attrs) as 0 | 1;
       const scale = g.data[0] / divisor(z, attrs);
       const logp = logSoftmax(z, ax);
       const gz = zeros(z.rows, z.cols);
       const indices = isIndices(t, z);
-      const gt = indices ? null : zeros(t.rows, t.cols);
+      const gt = indices || !needs[0] ? null : zeros(t.rows, t.cols);
       slicesAlong(z, ax).forEach((s, i) => {
         let mass = 1;
         if (!indices) {
