@@ -23,25 +23,38 @@ function broadcastDim(m: number, n: number): number {
   return -1;
 }
 
-/** out[i][j] = f(a[i][j], b[i][j]) with broadcast operands read through zero strides. */
-export function zipBroadcast(a: Tensor, b: Tensor, f: (x: number, y: number) => number): Tensor {
+/**
+ * One run of a binary elementwise op: o[at + j] = f(a[ia + j·as], b[ib + j·bs]) for j < n. Each op writes its
+ * own run, a loop of one line, so that V8 inlines the op's arithmetic into it: one loop calling every op's f
+ * through the same call site cannot be inlined once it has seen several, and then costs twice as much per entry
+ * (a bias add of 128×256 took 0.27 ms that way in a process that had run the other ops, 0.15 ms in one that had not).
+ */
+export type ZipRun = (
+  o: Float64Array,
+  at: number,
+  a: Float64Array,
+  ia: number,
+  as: number,
+  b: Float64Array,
+  ib: number,
+  bs: number,
+  n: number,
+) => void;
+
+/** out[i][j] = f(a[i][j], b[i][j]), f given as its run, with broadcast operands read through zero strides. */
+export function zipBroadcast(a: Tensor, b: Tensor, run: ZipRun): Tensor {
   const rows = Math.max(a.rows, b.rows);
   const cols = Math.max(a.cols, b.cols);
   const out = zeros(rows, cols);
-  const ad = a.data;
-  const bd = b.data;
-  const o = out.data;
   if (a.rows === b.rows && a.cols === b.cols) {
-    for (let k = 0; k < o.length; k++) o[k] = f(ad[k], bd[k]);
+    run(out.data, 0, a.data, 0, 1, b.data, 0, 1, out.data.length);
     return out;
   }
   const ars = a.rows === 1 ? 0 : a.cols;
   const acs = a.cols === 1 ? 0 : 1;
   const brs = b.rows === 1 ? 0 : b.cols;
   const bcs = b.cols === 1 ? 0 : 1;
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) o[i * cols + j] = f(ad[i * ars + j * acs], bd[i * brs + j * bcs]);
-  }
+  for (let i = 0; i < rows; i++) run(out.data, i * cols, a.data, i * ars, acs, b.data, i * brs, bcs, cols);
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { broadcastShape, unbroadcast, zipBroadcast } from "../broadcast.js";
+import { broadcastShape, unbroadcast, type ZipRun, zipBroadcast } from "../broadcast.js";
 import { map } from "../tensor.js";
 import {
   apply,
@@ -17,6 +17,41 @@ import {
 import type { OpDef } from "./types.js";
 
 const MINUS_ONE = symbol("-1");
+
+// Each formula's own run (broadcast.ts says why).
+const addRun: ZipRun = (o, at, a, ia, as, b, ib, bs, n) => {
+  for (let j = 0; j < n; j++) o[at + j] = a[ia + j * as] + b[ib + j * bs];
+};
+const subRun: ZipRun = (o, at, a, ia, as, b, ib, bs, n) => {
+  for (let j = 0; j < n; j++) o[at + j] = a[ia + j * as] - b[ib + j * bs];
+};
+const mulRun: ZipRun = (o, at, a, ia, as, b, ib, bs, n) => {
+  for (let j = 0; j < n; j++) o[at + j] = a[ia + j * as] * b[ib + j * bs];
+};
+const divRun: ZipRun = (o, at, a, ia, as, b, ib, bs, n) => {
+  for (let j = 0; j < n; j++) o[at + j] = a[ia + j * as] / b[ib + j * bs];
+};
+const negDivRun: ZipRun = (o, at, a, ia, as, b, ib, bs, n) => {
+  for (let j = 0; j < n; j++) o[at + j] = -a[ia + j * as] / b[ib + j * bs];
+};
+const powRun: ZipRun = (o, at, a, ia, as, b, ib, bs, n) => {
+  for (let j = 0; j < n; j++) o[at + j] = a[ia + j * as] ** b[ib + j * bs];
+};
+// d(x^y)/dx = y·x^(y-1), and 0 where y = 0 (x^0 is constant), as PyTorch has it where the form is 0·∞.
+const powSlopeRun: ZipRun = (o, at, a, ia, as, b, ib, bs, n) => {
+  for (let j = 0; j < n; j++) {
+    const x = a[ia + j * as];
+    const y = b[ib + j * bs];
+    o[at + j] = y === 0 ? 0 : y * x ** (y - 1);
+  }
+};
+// ln x for d(x^y)/dy = x^y·ln x, and 0 where x = 0 and y ≥ 0 (0^y is constant there), as PyTorch has it.
+const powLogRun: ZipRun = (o, at, a, ia, as, b, ib, bs, n) => {
+  for (let j = 0; j < n; j++) {
+    const x = a[ia + j * as];
+    o[at + j] = x === 0 && b[ib + j * bs] >= 0 ? 0 : Math.log(x);
+  }
+};
 
 /** a·b in text; juxtaposed in LaTeX. */
 function product(a: Formula, b: Formula): Formula {
@@ -72,14 +107,14 @@ export const elementwiseOps: readonly OpDef[] = [
   binary(
     "add",
     "a + b",
-    ([a, b]) => zipBroadcast(a, b, (x, y) => x + y),
+    ([a, b]) => zipBroadcast(a, b, addRun),
     (g, [a, b]) => [unbroadcast(g, a), unbroadcast(g, b)],
     elementwise(([a, b]) => plus(a, b), [() => ONE, () => ONE]),
   ),
   binary(
     "sub",
     "a - b",
-    ([a, b]) => zipBroadcast(a, b, (x, y) => x - y),
+    ([a, b]) => zipBroadcast(a, b, subRun),
     (g, [a, b]) => [
       unbroadcast(g, a),
       unbroadcast(
@@ -92,36 +127,17 @@ export const elementwiseOps: readonly OpDef[] = [
   binary(
     "mul",
     "a ⊙ b (elementwise product)",
-    ([a, b]) => zipBroadcast(a, b, (x, y) => x * y),
-    (g, [a, b]) => [
-      unbroadcast(
-        zipBroadcast(g, b, (gi, y) => gi * y),
-        a,
-      ),
-      unbroadcast(
-        zipBroadcast(g, a, (gi, x) => gi * x),
-        b,
-      ),
-    ],
+    ([a, b]) => zipBroadcast(a, b, mulRun),
+    (g, [a, b]) => [unbroadcast(zipBroadcast(g, b, mulRun), a), unbroadcast(zipBroadcast(g, a, mulRun), b)],
     elementwise(([a, b]) => product(a, b), [([, b]) => b, ([a]) => a]),
   ),
   binary(
     "div",
     "a / b (elementwise quotient)",
-    ([a, b]) => zipBroadcast(a, b, (x, y) => x / y),
+    ([a, b]) => zipBroadcast(a, b, divRun),
     (g, [a, b], out) => [
-      unbroadcast(
-        zipBroadcast(g, b, (gi, y) => gi / y),
-        a,
-      ),
-      unbroadcast(
-        zipBroadcast(
-          zipBroadcast(g, out, (gi, q) => gi * q),
-          b,
-          (gq, y) => -gq / y,
-        ),
-        b,
-      ),
+      unbroadcast(zipBroadcast(g, b, divRun), a),
+      unbroadcast(zipBroadcast(zipBroadcast(g, out, mulRun), b, negDivRun), b),
     ],
     elementwise(
       ([a, b]) => over(a, b),
@@ -131,28 +147,13 @@ export const elementwiseOps: readonly OpDef[] = [
   binary(
     "pow",
     "a^b (elementwise power)",
-    ([a, b]) => zipBroadcast(a, b, Math.pow),
-    // d(a^b)/da = b·a^(b-1) and d(a^b)/db = a^b·ln a, with PyTorch's values where those forms are 0·∞:
-    // 0 for da where b = 0 (a^0 is constant), 0 for db where a = 0 and b ≥ 0 (0^b is constant there).
-    // db is formed only when b needs a gradient (an exponent that is a parameter), never for x^2.
+    ([a, b]) => zipBroadcast(a, b, powRun),
+    // d(a^b)/da = b·a^(b-1) and d(a^b)/db = a^b·ln a (powSlopeRun and powLogRun hold PyTorch's values where
+    // those forms are 0·∞). db is formed only when b needs a gradient (an exponent that is a parameter), never for x^2.
     (g, [a, b], out, _attrs, needs) => [
-      unbroadcast(
-        zipBroadcast(
-          g,
-          zipBroadcast(a, b, (x, y) => (y === 0 ? 0 : y * x ** (y - 1))),
-          (gi, d) => gi * d,
-        ),
-        a,
-      ),
+      unbroadcast(zipBroadcast(g, zipBroadcast(a, b, powSlopeRun), mulRun), a),
       needs[1]
-        ? unbroadcast(
-            zipBroadcast(
-              zipBroadcast(g, out, (gi, o) => gi * o),
-              zipBroadcast(a, b, (x, y) => (x === 0 && y >= 0 ? 0 : Math.log(x))),
-              (go, ln) => go * ln,
-            ),
-            b,
-          )
+        ? unbroadcast(zipBroadcast(zipBroadcast(g, out, mulRun), zipBroadcast(a, b, powLogRun), mulRun), b)
         : null,
     ],
     elementwise(
