@@ -93,7 +93,7 @@ function helmetHeaders(): Record<string, string> {
  * on HTML documents and go to Swagger UI's pages: the referrer policy (a JSON answer links nowhere), CORP (the
  * API's GET answers are public: the catalog, health, the OpenAPI document), COOP, Origin-Agent-Cluster, DNS
  * prefetch, X-XSS-Protection, X-Download-Options and Flash's cross-domain policies. Every header costs about
- * 0.35 µs on each response, 2% of a homework request answered from the cache.
+ * 0.4 µs on each response, 2% of a homework request answered from the cache.
  */
 const anyResponse = new Set([
   "content-security-policy",
