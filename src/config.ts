@@ -29,6 +29,12 @@ export const ConfigSchema = z.object({
   BODY_LIMIT: z.coerce.number().int().positive().default(DEFAULT_BODY_LIMIT).describe("Largest request body, in bytes"),
   MAX_EXPRESSION_LENGTH: z.coerce.number().int().positive().default(defaultLimits.expressionLength),
   MAX_GRAPH_NODES: z.coerce.number().int().positive().default(defaultLimits.graphNodes),
+  MAX_PICTURE_NODES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(defaultLimits.pictureNodes)
+    .describe("Most graph nodes drawn as SVG (format svg); DOT text is not limited"),
   MAX_TRAIN_STEPS: z.coerce.number().int().positive().default(defaultLimits.trainSteps),
   API_KEYS: list.describe("Comma-separated bearer keys that /v1 requires; empty: open"),
   RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(0).describe("Requests per client per window on /v1; 0: off"),

@@ -15,6 +15,7 @@ const app = await buildApp({
   limits: {
     expressionLength: config.MAX_EXPRESSION_LENGTH,
     graphNodes: config.MAX_GRAPH_NODES,
+    pictureNodes: config.MAX_PICTURE_NODES,
     trainSteps: config.MAX_TRAIN_STEPS,
     elements: config.MAX_ELEMENTS,
     matrixDim: config.MAX_MATRIX_DIM,

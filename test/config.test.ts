@@ -14,6 +14,7 @@ describe("configuration from the environment", () => {
         BODY_LIMIT: 16 * 1024 * 1024,
         MAX_EXPRESSION_LENGTH: 10_000,
         MAX_GRAPH_NODES: 10_000,
+        MAX_PICTURE_NODES: 100,
         MAX_TRAIN_STEPS: 10_000,
         API_KEYS: [],
         RATE_LIMIT_MAX: 0,

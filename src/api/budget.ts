@@ -15,12 +15,17 @@ export interface Budget {
   admit(graph: Graph, repeats: number): void;
 }
 
-export type StatedSize = "expressionLength" | "graphNodes" | "trainSteps";
+export type StatedSize = "expressionLength" | "graphNodes" | "trainSteps" | "pictureNodes";
 
-const statedSizes: Record<StatedSize, { what: string; setting: string }> = {
+const statedSizes: Record<StatedSize, { what: string; setting: string; instead?: string }> = {
   expressionLength: { what: "the expression's length", setting: "MAX_EXPRESSION_LENGTH" },
   graphNodes: { what: "the number of graph nodes", setting: "MAX_GRAPH_NODES" },
   trainSteps: { what: "steps", setting: "MAX_TRAIN_STEPS" },
+  pictureNodes: {
+    what: "the number of nodes to draw as SVG",
+    setting: "MAX_PICTURE_NODES",
+    instead: "; ask for format dot and render the DOT text with Graphviz locally",
+  },
 };
 
 /** Thrown by admit() on the event loop for work that should run in the worker pool instead. */
@@ -37,8 +42,10 @@ export function budget(limits: Limits, offloadAbove: number | null): Budget {
   return {
     within(stated, value, path) {
       if (value <= limits[stated]) return;
-      const { what, setting } = statedSizes[stated];
-      throw new CoreError("limit", `${what} is ${value}, over the limit of ${limits[stated]} (${setting})`, { path });
+      const { what, setting, instead = "" } = statedSizes[stated];
+      throw new CoreError("limit", `${what} is ${value}, over the limit of ${limits[stated]} (${setting})${instead}`, {
+        path,
+      });
     },
     admit(graph, repeats) {
       const entries = leafEntries(graph);

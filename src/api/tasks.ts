@@ -1,4 +1,6 @@
 import type { z } from "zod";
+import { type ExplainTarget, problemOf } from "../core/explain/index.js";
+import type { Solution } from "../core/problem.js";
 import { type Picture, picture } from "./analysis.js";
 import type { Budget } from "./budget.js";
 import { expressionResponse, solveExpressionRequest } from "./expressions.js";
@@ -56,14 +58,24 @@ export function parseTask({ route, bytes, format }: UnparsedTask): Task {
   return (route === "grade" ? { route, body, format: format ?? "json" } : { route, body }) as Task;
 }
 
+/** The picture a request asks for, its size checked first where Graphviz would lay it out. */
+function drawn(
+  { target, solution }: { target: ExplainTarget; solution: Solution },
+  format: "svg" | "dot" | "chart",
+  digits: number | undefined,
+  budget: Budget,
+): Promise<Picture> {
+  if (format === "svg") budget.within("pictureNodes", problemOf(target).graph.nodes.length, ["format"]);
+  return picture(target, solution, format, digits);
+}
+
 /** Runs a task to its response: the one function both the event loop and the worker pool call. */
 export async function runTask(task: Task, budget: Budget): Promise<TaskResult> {
   switch (task.route) {
     case "gradients": {
       const solved = solveNetworkRequest(task.body, budget);
       const { format, digits } = task.body;
-      if (format && format !== "json")
-        return { picture: await picture(solved.target, solved.solution, format, digits) };
+      if (format && format !== "json") return { picture: await drawn(solved, format, digits, budget) };
       return { json: gradientsResponse(solved, task.body) };
     }
     case "expressions": {
@@ -72,8 +84,7 @@ export async function runTask(task: Task, budget: Budget): Promise<TaskResult> {
       if (graph !== undefined) budget.within("graphNodes", graph.nodes.length, ["graph", "nodes"]);
       const solved = solveExpressionRequest(task.body, budget);
       const { format, digits } = task.body;
-      if (format && format !== "json")
-        return { picture: await picture(solved.target, solved.solution, format, digits) };
+      if (format && format !== "json") return { picture: await drawn(solved, format, digits, budget) };
       return { json: expressionResponse(solved, task.body) };
     }
     case "train":

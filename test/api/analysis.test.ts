@@ -195,6 +195,51 @@ describe("pictures over HTTP", () => {
   });
 });
 
+describe("the size of a graph drawn as SVG (MAX_PICTURE_NODES)", () => {
+  // Homework 2 as an expression: 12 nodes (w1, w2, w3, x, y, z1, a1, z2, a2, z3, yhat, L).
+  const body = {
+    parameters: { w1: 0.25 },
+    constants: { w2: -0.11, w3: 0.78, x: 0.63, y: 1 },
+    expression:
+      "z1 = w1 * x; a1 = sigmoid(z1); z2 = w2 * a1; a2 = sigmoid(z2); z3 = w3 * a2; yhat = sigmoid(z3); L = bce(y, yhat)",
+  };
+  const atLimit = useApp({ limits: { pictureNodes: 12 } });
+  const belowIt = useApp({ limits: { pictureNodes: 11 } });
+  const defaults = useApp();
+
+  it("draws a graph of as many nodes as the limit", async () => {
+    const res = await atLimit.post("/v1/expressions", { ...body, format: "svg" });
+    expect(res.status).toBe(200);
+  });
+
+  it("refuses one node more with 422, pointing at format and offering DOT, which it still draws", async () => {
+    const res = await belowIt.post("/v1/expressions", { ...body, format: "svg" });
+    expect(res.status).toBe(422);
+    expect(res.body.type).toBe("urn:gradserve:problem:limit-exceeded");
+    expect(res.body.errors[0]).toEqual({
+      path: "/format",
+      message:
+        "the number of nodes to draw as SVG is 12, over the limit of 11 (MAX_PICTURE_NODES); ask for format dot and render the DOT text with Graphviz locally",
+    });
+    const dot = await belowIt.post("/v1/expressions", { ...body, format: "dot" });
+    expect(dot.status).toBe(200);
+  });
+
+  it("by default keeps a 40-term sum (over 100 nodes, seconds of layout) from Graphviz", async () => {
+    const terms = Array.from({ length: 40 }, (_, i) => i);
+    const sum = {
+      parameters: { w: 0.5 },
+      constants: Object.fromEntries(terms.map((i) => [`x${i}`, i + 1])),
+      expression: terms.map((i) => `w * x${i}`).join(" + "),
+    };
+    const svg = await defaults.post("/v1/expressions", { ...sum, format: "svg" });
+    expect(svg.status).toBe(422);
+    expect(svg.body.errors[0].message).toMatch(/^the number of nodes to draw as SVG is \d+, over the limit of 100 /);
+    const dot = await defaults.post("/v1/expressions", { ...sum, format: "dot" });
+    expect(dot.status).toBe(200);
+  });
+});
+
 describe("diagnostics and flags over HTTP", () => {
   const api = useApp();
 

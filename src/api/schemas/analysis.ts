@@ -49,7 +49,7 @@ export const AnalysisOptions = {
     .enum(["json", "svg", "dot", "chart"])
     .optional()
     .describe(
-      "json (default): the JSON response. svg or dot: a picture of the computation graph with every value and gradient. chart: an SVG bar chart of gradient norms per parameter on a log scale.",
+      "json (default): the JSON response. svg or dot: a picture of the computation graph with every value and gradient (svg for graphs of at most MAX_PICTURE_NODES nodes, 100 by default; dot for any size). chart: an SVG bar chart of gradient norms per parameter on a log scale.",
     ),
 };
 
