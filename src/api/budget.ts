@@ -13,6 +13,8 @@ export interface Budget {
   /** A size the request states outright (steps, expression length, graph nodes), checked before any parsing. */
   within(stated: StatedSize, value: number, path: readonly (string | number)[]): void;
   admit(graph: Graph, repeats: number): void;
+  /** An SVG picture of a graph of `nodes` nodes: within MAX_PICTURE_NODES, and laid out in the pool when large. */
+  picture(nodes: number): void;
 }
 
 export type StatedSize = "expressionLength" | "graphNodes" | "trainSteps" | "pictureNodes";
@@ -28,24 +30,35 @@ const statedSizes: Record<StatedSize, { what: string; setting: string; instead?:
   },
 };
 
-/** Thrown by admit() on the event loop for work that should run in the worker pool instead. */
+/** Thrown on the event loop for work that should run in the worker pool instead: what makes it heavy. */
 export class Offload extends Error {
-  constructor(readonly flops: number) {
-    super(`offload ${flops} FLOPs`);
+  constructor(readonly heavy: string) {
+    super(`offload ${heavy}`);
   }
 }
 
+/**
+ * SVG pictures of more nodes than this are laid out in the pool: Graphviz's layout is synchronous and grows much
+ * faster than the graph (on the build machine ~15 ms at 30 nodes, 50 ms at 60, 110 ms at 99).
+ */
+export const OFFLOAD_PICTURE_NODES = 30;
+
 /** No limits: for callers that admitted the request themselves (the tests, the benchmarks). */
-export const admitted: Budget = { within: () => undefined, admit: () => undefined };
+export const admitted: Budget = { within: () => undefined, admit: () => undefined, picture: () => undefined };
 
 export function budget(limits: Limits, offloadAbove: number | null): Budget {
+  const within: Budget["within"] = (stated, value, path) => {
+    if (value <= limits[stated]) return;
+    const { what, setting, instead = "" } = statedSizes[stated];
+    throw new CoreError("limit", `${what} is ${value}, over the limit of ${limits[stated]} (${setting})${instead}`, {
+      path,
+    });
+  };
   return {
-    within(stated, value, path) {
-      if (value <= limits[stated]) return;
-      const { what, setting, instead = "" } = statedSizes[stated];
-      throw new CoreError("limit", `${what} is ${value}, over the limit of ${limits[stated]} (${setting})${instead}`, {
-        path,
-      });
+    within,
+    picture(nodes) {
+      within("pictureNodes", nodes, ["format"]);
+      if (offloadAbove !== null && nodes > OFFLOAD_PICTURE_NODES) throw new Offload(`an SVG picture of ${nodes} nodes`);
     },
     admit(graph, repeats) {
       const entries = leafEntries(graph);
@@ -71,7 +84,7 @@ export function budget(limits: Limits, offloadAbove: number | null): Budget {
           `the computation is estimated at ${flops.toPrecision(3)} floating-point operations, over the limit of ${limits.flops.toPrecision(3)} (MAX_FLOPS)`,
         );
       }
-      if (offloadAbove !== null && flops > offloadAbove) throw new Offload(flops);
+      if (offloadAbove !== null && flops > offloadAbove) throw new Offload(`${flops} FLOPs`);
     },
   };
 }

@@ -5,8 +5,9 @@ export interface Limits {
   /** Nodes of an explicit graph. */
   readonly graphNodes: number;
   /**
-   * Nodes of a computation graph drawn as SVG. Graphviz's layout, which runs on the event loop, grows much faster
-   * than the nodes (on the build machine ~0.13 s at 100 nodes, 0.5 s at 150, 4 s at 240); DOT text has no limit.
+   * Nodes of a computation graph drawn as SVG. Graphviz's layout is synchronous and grows much faster than the
+   * nodes (on the build machine ~0.11 s at 100 nodes, 0.5 s at 150, 4 s at 240, in a worker or on the event loop
+   * alike); DOT text has no limit.
    */
   readonly pictureNodes: number;
   /** Optimizer steps of one training request. */

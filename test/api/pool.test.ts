@@ -151,6 +151,44 @@ describe("large bodies, parsed and validated in the worker pool", () => {
     expect(after.body.loss).toBe(3.3);
   });
 
+  it("lays out a large SVG picture in the pool and a small one on the event loop", async () => {
+    // The proof of where each ran: a deadline no worker can meet (it has to start first) ends pooled work with 504.
+    const app = await buildApp({ pool: { threads: 1, deadlineMs: 1 } });
+    await app.ready();
+    const sum = (terms: number) => ({
+      parameters: { w: 0.5 },
+      constants: Object.fromEntries(Array.from({ length: terms }, (_, i) => [`x${i}`, i + 1])),
+      expression: Array.from({ length: terms }, (_, i) => `w * x${i}`).join(" + "),
+      format: "svg",
+    });
+    // 3 nodes a term: 30 nodes stay on the event loop, 33 are over OFFLOAD_PICTURE_NODES.
+    const small = await supertest(app.server).post("/v1/expressions").send(sum(10));
+    const large = await supertest(app.server).post("/v1/expressions").send(sum(11));
+    await app.close();
+    expect(small.status).toBe(200);
+    expect(large.status).toBe(504);
+  });
+
+  it("draws a pooled SVG picture byte for byte as the event loop draws it", async () => {
+    const body = {
+      parameters: { w: 0.5 },
+      constants: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`x${i}`, i + 1])),
+      expression: Array.from({ length: 12 }, (_, i) => `w * x${i}`).join(" + "),
+      format: "svg",
+    };
+    const svgOf = async (threads: number) => {
+      const app = await buildApp({ pool: { threads } });
+      await app.ready();
+      const res = await app.inject({ method: "POST", url: "/v1/expressions", payload: body });
+      await app.close();
+      expect(res.statusCode).toBe(200);
+      return res.payload;
+    };
+    const pooled = await svgOf(1);
+    expect(pooled.startsWith("<?xml")).toBe(true);
+    expect(pooled).toBe(await svgOf(0));
+  });
+
   it("sends a large body to the pool however cheap it is", async () => {
     // The proof that the lane is taken: a deadline no worker can meet (it has to start first) ends it with 504.
     const app = await buildApp({ pool: { threads: 1, offloadAboveBytes: 1000, deadlineMs: 1 } });
