@@ -13,8 +13,11 @@ export interface Budget {
   /** A size the request states outright (steps, expression length, graph nodes), checked before any parsing. */
   within(stated: StatedSize, value: number, path: readonly (string | number)[]): void;
   admit(graph: Graph, repeats: number): void;
-  /** An SVG picture of a graph of `nodes` nodes: within MAX_PICTURE_NODES, and laid out in the pool when large. */
-  picture(nodes: number): void;
+  /**
+   * A description of a graph of `nodes` nodes, before it is made: an SVG picture must be within MAX_PICTURE_NODES;
+   * either goes to the pool when large.
+   */
+  describe(as: "svg" | "text", nodes: number): void;
 }
 
 export type StatedSize = "expressionLength" | "graphNodes" | "trainSteps" | "pictureNodes";
@@ -38,13 +41,15 @@ export class Offload extends Error {
 }
 
 /**
- * SVG pictures of more nodes than this are laid out in the pool: Graphviz's layout is synchronous and grows much
- * faster than the graph (on the build machine ~15 ms at 30 nodes, 50 ms at 60, 110 ms at 99).
+ * Descriptions of graphs of more nodes than these are made in the pool. An SVG picture's layout by Graphviz is
+ * synchronous and grows much faster than the graph (on the build machine ~15 ms at 30 nodes, 50 ms at 60, 110 ms
+ * at 99); text (an explanation, DOT) grows faster than linearly too (~70 ms for an explanation of 3,300 nodes,
+ * 100 ms for their 6 MB of DOT).
  */
-export const OFFLOAD_PICTURE_NODES = 30;
+export const OFFLOAD_DESCRIBED_NODES = { svg: 30, text: 1000 } as const;
 
 /** No limits: for callers that admitted the request themselves (the tests, the benchmarks). */
-export const admitted: Budget = { within: () => undefined, admit: () => undefined, picture: () => undefined };
+export const admitted: Budget = { within: () => undefined, admit: () => undefined, describe: () => undefined };
 
 export function budget(limits: Limits, offloadAbove: number | null): Budget {
   const within: Budget["within"] = (stated, value, path) => {
@@ -56,9 +61,11 @@ export function budget(limits: Limits, offloadAbove: number | null): Budget {
   };
   return {
     within,
-    picture(nodes) {
-      within("pictureNodes", nodes, ["format"]);
-      if (offloadAbove !== null && nodes > OFFLOAD_PICTURE_NODES) throw new Offload(`an SVG picture of ${nodes} nodes`);
+    describe(as, nodes) {
+      if (as === "svg") within("pictureNodes", nodes, ["format"]);
+      if (offloadAbove !== null && nodes > OFFLOAD_DESCRIBED_NODES[as]) {
+        throw new Offload(`describing ${nodes} nodes as ${as}`);
+      }
     },
     admit(graph, repeats) {
       const entries = leafEntries(graph);

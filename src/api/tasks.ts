@@ -1,6 +1,5 @@
 import type { z } from "zod";
 import { type ExplainTarget, problemOf } from "../core/explain/index.js";
-import type { Solution } from "../core/problem.js";
 import { type Picture, picture } from "./analysis.js";
 import type { Budget } from "./budget.js";
 import { expressionResponse, solveExpressionRequest } from "./expressions.js";
@@ -58,15 +57,15 @@ export function parseTask({ route, bytes, format }: UnparsedTask): Task {
   return (route === "grade" ? { route, body, format: format ?? "json" } : { route, body }) as Task;
 }
 
-/** The picture a request asks for; an SVG one is admitted by its size first (Graphviz lays it out). */
-function drawn(
-  { target, solution }: { target: ExplainTarget; solution: Solution },
-  format: "svg" | "dot" | "chart",
-  digits: number | undefined,
+/** What a request asks to describe of its graph (a picture, DOT text, an explanation), admitted by its size. */
+function admitDescription(
+  target: ExplainTarget,
+  { format, explain }: { format?: "json" | "svg" | "dot" | "chart"; explain?: boolean },
   budget: Budget,
-): Promise<Picture> {
-  if (format === "svg") budget.picture(problemOf(target).graph.nodes.length);
-  return picture(target, solution, format, digits);
+): void {
+  const nodes = problemOf(target).graph.nodes.length;
+  if (format === "svg") budget.describe("svg", nodes);
+  else if (format === "dot" || ((format ?? "json") === "json" && explain)) budget.describe("text", nodes);
 }
 
 /** Runs a task to its response: the one function both the event loop and the worker pool call. */
@@ -74,8 +73,10 @@ export async function runTask(task: Task, budget: Budget): Promise<TaskResult> {
   switch (task.route) {
     case "gradients": {
       const solved = solveNetworkRequest(task.body, budget);
+      admitDescription(solved.target, task.body, budget);
       const { format, digits } = task.body;
-      if (format && format !== "json") return { picture: await drawn(solved, format, digits, budget) };
+      if (format && format !== "json")
+        return { picture: await picture(solved.target, solved.solution, format, digits) };
       return { json: gradientsResponse(solved, task.body) };
     }
     case "expressions": {
@@ -83,8 +84,10 @@ export async function runTask(task: Task, budget: Budget): Promise<TaskResult> {
       if (expression !== undefined) budget.within("expressionLength", expression.length, ["expression"]);
       if (graph !== undefined) budget.within("graphNodes", graph.nodes.length, ["graph", "nodes"]);
       const solved = solveExpressionRequest(task.body, budget);
+      admitDescription(solved.target, task.body, budget);
       const { format, digits } = task.body;
-      if (format && format !== "json") return { picture: await drawn(solved, format, digits, budget) };
+      if (format && format !== "json")
+        return { picture: await picture(solved.target, solved.solution, format, digits) };
       return { json: expressionResponse(solved, task.body) };
     }
     case "train":

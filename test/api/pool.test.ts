@@ -151,22 +151,31 @@ describe("large bodies, parsed and validated in the worker pool", () => {
     expect(after.body.loss).toBe(3.3);
   });
 
-  it("lays out a large SVG picture in the pool and a small one on the event loop", async () => {
+  describe("describing a large graph (a picture, DOT text, an explanation) in the pool", () => {
     // The proof of where each ran: a deadline no worker can meet (it has to start first) ends pooled work with 504.
-    const app = await buildApp({ pool: { threads: 1, deadlineMs: 1 } });
-    await app.ready();
-    const sum = (terms: number) => ({
+    const request = useApp({ pool: { threads: 1, deadlineMs: 1 } }).request;
+    /** A sum of w·x_i: 3 nodes a term (x_i, the product, the sum). */
+    const sum = (terms: number, extra: object) => ({
       parameters: { w: 0.5 },
       constants: Object.fromEntries(Array.from({ length: terms }, (_, i) => [`x${i}`, i + 1])),
       expression: Array.from({ length: terms }, (_, i) => `w * x${i}`).join(" + "),
-      format: "svg",
+      ...extra,
     });
-    // 3 nodes a term: 30 nodes stay on the event loop, 33 are over OFFLOAD_PICTURE_NODES.
-    const small = await supertest(app.server).post("/v1/expressions").send(sum(10));
-    const large = await supertest(app.server).post("/v1/expressions").send(sum(11));
-    await app.close();
-    expect(small.status).toBe(200);
-    expect(large.status).toBe(504);
+    const status = async (terms: number, extra: object) =>
+      (await request().post("/v1/expressions").send(sum(terms, extra))).status;
+
+    it("an SVG picture of more than 30 nodes", async () => {
+      expect(await status(10, { format: "svg" })).toBe(200);
+      expect(await status(11, { format: "svg" })).toBe(504);
+    });
+
+    it("DOT text or an explanation of more than 1000 nodes; the plain answer stays", async () => {
+      expect(await status(333, { format: "dot" })).toBe(200);
+      expect(await status(334, { format: "dot" })).toBe(504);
+      expect(await status(333, { explain: true })).toBe(200);
+      expect(await status(334, { explain: true })).toBe(504);
+      expect(await status(334, {})).toBe(200);
+    });
   });
 
   it("draws a pooled SVG picture byte for byte as the event loop draws it", async () => {
