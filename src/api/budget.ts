@@ -12,13 +12,15 @@ import type { Limits } from "./limits.js";
 export interface Budget {
   /** A size the request states outright (steps, expression length, graph nodes), checked before any parsing. */
   within(stated: StatedSize, value: number, path: readonly (string | number)[]): void;
-  admit(graph: Graph, repeats: number): void;
   /**
-   * A description of a graph of `nodes` nodes, before it is made: an SVG picture must be within MAX_PICTURE_NODES;
-   * either goes to the pool when large.
+   * `description` is what the answer describes of the graph besides its numbers, if anything: an SVG picture must
+   * be within MAX_PICTURE_NODES, and either kind goes to the pool when the graph is large.
    */
-  describe(as: "svg" | "text", nodes: number): void;
+  admit(graph: Graph, repeats: number, description?: Description): void;
 }
+
+/** A description of the graph made for the answer: an SVG picture, or text (DOT, an explanation). */
+export type Description = "svg" | "text";
 
 export type StatedSize = "expressionLength" | "graphNodes" | "trainSteps" | "pictureNodes";
 
@@ -46,10 +48,10 @@ export class Offload extends Error {
  * at 99); text (an explanation, DOT) grows faster than linearly too (~70 ms for an explanation of 3,300 nodes,
  * 100 ms for their 6 MB of DOT).
  */
-export const OFFLOAD_DESCRIBED_NODES = { svg: 30, text: 1000 } as const;
+export const OFFLOAD_DESCRIBED_NODES: Record<Description, number> = { svg: 30, text: 1000 };
 
 /** No limits: for callers that admitted the request themselves (the tests, the benchmarks). */
-export const admitted: Budget = { within: () => undefined, admit: () => undefined, describe: () => undefined };
+export const admitted: Budget = { within: () => undefined, admit: () => undefined };
 
 export function budget(limits: Limits, offloadAbove: number | null): Budget {
   const within: Budget["within"] = (stated, value, path) => {
@@ -61,13 +63,7 @@ export function budget(limits: Limits, offloadAbove: number | null): Budget {
   };
   return {
     within,
-    describe(as, nodes) {
-      if (as === "svg") within("pictureNodes", nodes, ["format"]);
-      if (offloadAbove !== null && nodes > OFFLOAD_DESCRIBED_NODES[as]) {
-        throw new Offload(`describing ${nodes} nodes as ${as}`);
-      }
-    },
-    admit(graph, repeats) {
+    admit(graph, repeats, description) {
       const entries = leafEntries(graph);
       if (entries > limits.elements) {
         throw new CoreError(
@@ -91,7 +87,13 @@ export function budget(limits: Limits, offloadAbove: number | null): Budget {
           `the computation is estimated at ${flops.toPrecision(3)} floating-point operations, over the limit of ${limits.flops.toPrecision(3)} (MAX_FLOPS)`,
         );
       }
-      if (offloadAbove !== null && flops > offloadAbove) throw new Offload(`${flops} FLOPs`);
+      const nodes = graph.nodes.length;
+      if (description === "svg") within("pictureNodes", nodes, ["format"]);
+      if (offloadAbove === null) return;
+      if (flops > offloadAbove) throw new Offload(`${flops} FLOPs`);
+      if (description && nodes > OFFLOAD_DESCRIBED_NODES[description]) {
+        throw new Offload(`describing ${nodes} nodes as ${description}`);
+      }
     },
   };
 }

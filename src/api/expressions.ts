@@ -5,7 +5,7 @@ import { sgdStep } from "../core/optimize.js";
 import { leafGradient, type Solution, solve } from "../core/problem.js";
 import { type Tensor, zeros } from "../core/tensor.js";
 import { analysis, checkPasses } from "./analysis.js";
-import { admitted, type Budget } from "./budget.js";
+import { admitted, type Budget, type Description } from "./budget.js";
 import type { ExpressionsRequestBody, ExpressionsResponseBody } from "./schemas/expressions.js";
 import type { WireValue } from "./schemas/values.js";
 import { decode, encodeAs, encodeMatrix, type WireForm } from "./wire.js";
@@ -55,10 +55,11 @@ export interface SolvedExpression {
 export function solveExpressionRequest(
   body: ExpressionProblemBody & Pick<ExpressionsRequestBody, "check">,
   budget: Budget = admitted,
+  description?: Description,
 ): SolvedExpression {
   const forms = new Map<string, WireForm>();
   const { compiled } = compileRequest(body, forms);
-  budget.admit(compiled.graph, 1 + checkPasses(compiled, body.check));
+  budget.admit(compiled.graph, 1 + checkPasses(compiled, body.check), description);
   return {
     compiled,
     forms,

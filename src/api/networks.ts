@@ -11,7 +11,7 @@ import { sgdStep } from "../core/optimize.js";
 import { leafGradient, type Solution, solve } from "../core/problem.js";
 import type { Tensor } from "../core/tensor.js";
 import { analysis, checkPasses } from "./analysis.js";
-import { admitted, type Budget } from "./budget.js";
+import { admitted, type Budget, type Description } from "./budget.js";
 import type { GradientsRequestBody, GradientsResponseBody } from "./schemas/gradients.js";
 import type { ActivationInput, LossInput, NetworkInput } from "./schemas/network.js";
 import { decode, encodeAs, encodeMatrix, type ListOrientation, type WireForm } from "./wire.js";
@@ -98,9 +98,10 @@ export interface SolvedNetwork extends NetworkProblem {
 export function solveNetworkRequest(
   body: Pick<GradientsRequestBody, "network" | "input" | "target" | "check">,
   budget: Budget = admitted,
+  description?: Description,
 ): SolvedNetwork {
   const problem = compileRequest(body);
-  budget.admit(problem.compiled.graph, 1 + checkPasses(problem.compiled, body.check));
+  budget.admit(problem.compiled.graph, 1 + checkPasses(problem.compiled, body.check), description);
   const layout = body.network.layout ?? "columns";
   return {
     ...problem,

@@ -1,7 +1,6 @@
 import type { z } from "zod";
-import { type ExplainTarget, problemOf } from "../core/explain/index.js";
 import { type Picture, picture } from "./analysis.js";
-import type { Budget } from "./budget.js";
+import type { Budget, Description } from "./budget.js";
 import { expressionResponse, solveExpressionRequest } from "./expressions.js";
 import { grade, gradescope } from "./grading.js";
 import { parseJson } from "./json.js";
@@ -57,23 +56,23 @@ export function parseTask({ route, bytes, format }: UnparsedTask): Task {
   return (route === "grade" ? { route, body, format: format ?? "json" } : { route, body }) as Task;
 }
 
-/** What a request asks to describe of its graph (a picture, DOT text, an explanation), admitted by its size. */
-function admitDescription(
-  target: ExplainTarget,
-  { format, explain }: { format?: "json" | "svg" | "dot" | "chart"; explain?: boolean },
-  budget: Budget,
-): void {
-  const nodes = problemOf(target).graph.nodes.length;
-  if (format === "svg") budget.describe("svg", nodes);
-  else if (format === "dot" || ((format ?? "json") === "json" && explain)) budget.describe("text", nodes);
+/** What a request asks to have described of its graph: an SVG picture, or text (DOT, an explanation). */
+function describedAs({
+  format = "json",
+  explain,
+}: {
+  format?: "json" | "svg" | "dot" | "chart";
+  explain?: boolean;
+}): Description | undefined {
+  if (format === "svg") return "svg";
+  return format === "dot" || (format === "json" && explain) ? "text" : undefined;
 }
 
 /** Runs a task to its response: the one function both the event loop and the worker pool call. */
 export async function runTask(task: Task, budget: Budget): Promise<TaskResult> {
   switch (task.route) {
     case "gradients": {
-      const solved = solveNetworkRequest(task.body, budget);
-      admitDescription(solved.target, task.body, budget);
+      const solved = solveNetworkRequest(task.body, budget, describedAs(task.body));
       const { format, digits } = task.body;
       if (format && format !== "json")
         return { picture: await picture(solved.target, solved.solution, format, digits) };
@@ -83,8 +82,7 @@ export async function runTask(task: Task, budget: Budget): Promise<TaskResult> {
       const { expression, graph } = task.body;
       if (expression !== undefined) budget.within("expressionLength", expression.length, ["expression"]);
       if (graph !== undefined) budget.within("graphNodes", graph.nodes.length, ["graph", "nodes"]);
-      const solved = solveExpressionRequest(task.body, budget);
-      admitDescription(solved.target, task.body, budget);
+      const solved = solveExpressionRequest(task.body, budget, describedAs(task.body));
       const { format, digits } = task.body;
       if (format && format !== "json")
         return { picture: await picture(solved.target, solved.solution, format, digits) };
