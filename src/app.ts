@@ -68,15 +68,15 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     frameworkErrors: (error, request, reply) => problemFromFramework(error, request, reply),
   }).withTypeProvider<ZodTypeProvider>();
   app.decorate("lifecycle", { draining: false, active: new Set<string>() });
-  // Hooks on every request are written with callbacks, not async functions: at homework size each promise
-  // is a measurable share of a request's time.
   // The level is set once, at start: a request's log objects (and its elapsed time) are not even built when
-  // they would be dropped.
-  // (pino has isLevelEnabled; the logger Fastify makes for `logger: false` has neither it nor a level.)
+  // they would be dropped. (pino has isLevelEnabled; the logger Fastify makes for `logger: false` has neither
+  // it nor a level.)
   const logger = app.log as { isLevelEnabled?: (level: string) => boolean };
   const logs = (level: "debug" | "info") => logger.isLevelEnabled?.(level) ?? false;
   const logsIncoming = logs("debug");
   const logsCompleted = logs("info");
+  // Hooks on every request are written with callbacks, not async functions: at homework size each promise
+  // is a measurable share of a request's time.
   app.addHook("onRequest", (request, _reply, done) => {
     app.lifecycle.active.add(request.id);
     if (logsIncoming) request.log.debug({ req: request }, "incoming request");

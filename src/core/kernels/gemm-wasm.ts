@@ -238,7 +238,7 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
       }
       heap.set(a.data, pa / 8);
       heap.set(b.data, pb / 8);
-      // The kernel writes C without reading it, except that a product over k = 0 writes nothing.
+      // The kernel overwrites C whatever it held, except that a product over k = 0 writes nothing.
       if (k === 0) heap.fill(0, pc / 8, end / 8);
       const lda = a.cols;
       const ldb = b.cols;

@@ -6,7 +6,7 @@
 // C (m×n, row-major, row stride ldc) = op(A)·op(B), where op(A) is m×k and op(B) is k×n (k ≥ 1):
 //   transA = 0: A is stored m×k, entry (i, p) at a[i·lda + p];  transA = 1: A is stored k×m, (i, p) at a[p·lda + i]
 //   transB = 0: B is stored k×n, entry (p, j) at b[p·ldb + j];  transB = 1: B is stored n×k, (p, j) at b[j·ldb + p]
-// Strides are in elements, pointers in bytes. C's old contents are never read, so the caller need not zero it.
+// Strides are in elements, pointers in bytes. C's old contents never reach the result, so the caller need not zero it.
 // The memory is imported and shared: gemm-wasm.ts runs one instance per thread on it, each thread computing
 // its own columns (or rows) of C with its own `work` area, so the module itself needs no atomics.
 //
