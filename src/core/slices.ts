@@ -1,3 +1,4 @@
+import { exp } from "./numerics.js";
 import type { Shape } from "./tensor.js";
 
 /** A 1-D run of entries of a row-major matrix: data[offset + k * stride] for k < length. */
@@ -20,6 +21,6 @@ export function logSumExp(d: Float64Array, { offset, stride, length }: Slice): n
   let m = Number.NEGATIVE_INFINITY;
   for (let k = 0; k < length; k++) m = Math.max(m, d[offset + k * stride]);
   let s = 0;
-  for (let k = 0; k < length; k++) s += Math.exp(d[offset + k * stride] - m);
+  for (let k = 0; k < length; k++) s += exp(d[offset + k * stride] - m);
   return m + Math.log(s);
 }

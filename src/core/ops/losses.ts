@@ -1,5 +1,5 @@
 import { CoreError } from "../errors.js";
-import { BCE_GRAD_EPS, clampedLog, sigmoid, softplus } from "../numerics.js";
+import { BCE_GRAD_EPS, clampedLog, exp, sigmoid, softplus } from "../numerics.js";
 import { slicesAlong } from "../slices.js";
 import { type Shape, sameShape, scalar, shapeText, size, type Tensor, zeros } from "../tensor.js";
 import {
@@ -307,7 +307,7 @@ function crossEntropy(): OpDef {
         for (let k = 0; k < s.length; k++) {
           const at = s.offset + k * s.stride;
           const target = indices ? (t.data[i] === k ? 1 : 0) : t.data[at];
-          gz.data[at] = scale * (Math.exp(logp.data[at]) * mass - target);
+          gz.data[at] = scale * (exp(logp.data[at]) * mass - target);
           if (gt) gt.data[at] = -scale * logp.data[at];
         }
       });

@@ -1,3 +1,4 @@
+import { exp } from "../numerics.js";
 import { logSumExp, slicesAlong } from "../slices.js";
 import { type Tensor, zeros } from "../tensor.js";
 import { apply, docFormula, hadamard, minus, partialName, times } from "./formula.js";
@@ -34,7 +35,7 @@ export const softmaxOps: readonly OpDef[] = [
     shape: ([x]) => x,
     forward: ([x], attrs) => {
       const out = logSoftmax(x, axis(attrs) as 0 | 1);
-      for (let i = 0; i < out.data.length; i++) out.data[i] = Math.exp(out.data[i]);
+      for (let i = 0; i < out.data.length; i++) out.data[i] = exp(out.data[i]);
       return out;
     },
     // dx = y ⊙ (g - Σ g⊙y) within each slice: the Jacobian diag(y) - y yᵀ applied to g.
@@ -88,7 +89,7 @@ export const softmaxOps: readonly OpDef[] = [
         for (let k = 0; k < s.length; k++) total += g.data[s.offset + k * s.stride];
         for (let k = 0; k < s.length; k++) {
           const at = s.offset + k * s.stride;
-          out.data[at] = g.data[at] - Math.exp(y.data[at]) * total;
+          out.data[at] = g.data[at] - exp(y.data[at]) * total;
         }
       }
       return [out];

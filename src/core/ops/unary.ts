@@ -1,4 +1,4 @@
-import { sigmoid, softplus } from "../numerics.js";
+import { exp, sigmoid, softplus } from "../numerics.js";
 import { zeros } from "../tensor.js";
 import { apply, docFormula, type Formula, group, hadamard, ONE, piecewise, symbol } from "./formula.js";
 import { type AttrSpec, type Attrs, type FunctionDoc, num, type OpCategory, type OpDef } from "./types.js";
@@ -244,9 +244,9 @@ export const unaryOps: readonly OpDef[] = [
     },
     df: (g, x, _y, dx, a) => {
       const alpha = num(a, "alpha");
-      for (let i = 0; i < x.length; i++) dx[i] = g[i] * (x[i] > 0 ? 1 : alpha * Math.exp(x[i]));
+      for (let i = 0; i < x.length; i++) dx[i] = g[i] * (x[i] > 0 ? 1 : alpha * exp(x[i]));
     },
-    d2f: (x, a) => (x > 0 ? 0 : num(a, "alpha") * Math.exp(x)),
+    d2f: (x, a) => (x > 0 ? 0 : num(a, "alpha") * exp(x)),
     symbol: named("elu", "\\operatorname{elu}"),
     derivative: prime("elu", "\\operatorname{elu}"),
     doc: {
@@ -276,12 +276,12 @@ export const unaryOps: readonly OpDef[] = [
     category: "function",
     description: "e^x",
     f: (x, y) => {
-      for (let i = 0; i < x.length; i++) y[i] = Math.exp(x[i]);
+      for (let i = 0; i < x.length; i++) y[i] = exp(x[i]);
     },
     df: (g, _x, y, dx) => {
       for (let i = 0; i < y.length; i++) dx[i] = g[i] * y[i];
     },
-    d2f: Math.exp,
+    d2f: exp,
     symbol: (x) => symbol(`e^${group(x).text}`, `e^{${x.latex}}`),
     derivative: (x) => symbol(`e^${group(x).text}`, `e^{${x.latex}}`),
     doc: {
