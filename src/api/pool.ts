@@ -70,6 +70,16 @@ function transferable(task: PoolTask): (ArrayBuffer | MessagePort)[] {
 }
 
 /**
+ * A task's deadline, as an AbortSignal for piscina, that can be called off: a computation's time is bounded,
+ * but once its answer has begun to stream, ending the task would only cut the answer short.
+ */
+export function deadline(ms: number): { readonly signal: AbortSignal; stop(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException("deadline", "TimeoutError")), ms);
+  return { signal: controller.signal, stop: () => clearTimeout(timer) };
+}
+
+/**
  * A channel for an answer's pieces. Its messages and the task's reply travel on different ports, in no
  * particular order between them, so a streamed reply counts as done only once the last piece (null) is in.
  */
@@ -112,11 +122,19 @@ export function createPool(options: PoolOptions, settings: WorkerSettings): Comp
         );
       }
       admitted++;
-      const channel = pieces && "unparsed" in task ? pieceChannel(pieces) : undefined;
+      const due = deadline(options.deadlineMs);
+      // The first piece means the computation is done and only its answer is still being written.
+      const channel =
+        pieces && "unparsed" in task
+          ? pieceChannel((piece) => {
+              due.stop();
+              pieces(piece);
+            })
+          : undefined;
       const message = channel ? { ...task, pieces: channel.port } : task;
       try {
         const reply: WorkerReply = await piscina.run(message, {
-          signal: AbortSignal.timeout(options.deadlineMs),
+          signal: due.signal,
           transferList: transferable(message),
         });
         if ("streamed" in reply) await channel?.ended;
@@ -131,6 +149,7 @@ export function createPool(options: PoolOptions, settings: WorkerSettings): Comp
         }
         throw e;
       } finally {
+        due.stop();
         admitted--;
         channel?.close();
       }

@@ -1,8 +1,9 @@
 import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import supertest from "supertest";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { expressionExamples, gradeExamples } from "../../src/api/examples.js";
+import { deadline } from "../../src/api/pool.js";
 import { buildApp } from "../../src/app.js";
 import { useApp } from "../support/app.js";
 import { homework1 } from "../support/bodies.js";
@@ -65,6 +66,29 @@ describe("heavy requests in the worker pool", () => {
     expect(res.status).toBe(422);
     expect(res.body.type).toBe("urn:gradserve:problem:shape-mismatch");
     expect(res.body.errors[0].path).toBe("/target");
+  });
+});
+
+describe("a pooled task's deadline", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("aborts the task's signal when the time is up, as a timeout", () => {
+    vi.useFakeTimers();
+    const due = deadline(400);
+    vi.advanceTimersByTime(399);
+    expect(due.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(due.signal.aborted).toBe(true);
+    expect((due.signal.reason as Error).name).toBe("TimeoutError");
+  });
+
+  it("never aborts once stopped, as the first piece of a streamed answer stops it (pool.ts)", () => {
+    vi.useFakeTimers();
+    const due = deadline(400);
+    vi.advanceTimersByTime(100);
+    due.stop();
+    vi.advanceTimersByTime(10_000);
+    expect(due.signal.aborted).toBe(false);
   });
 });
 
