@@ -362,6 +362,22 @@ describe("check and explain over HTTP", () => {
     expect(res.body.explanation.digits).toBe(2);
     expect(res.body.explanation.chainRule.a.paths).toHaveLength(2);
   });
+
+  it("explains a value reused 200 times over (2^200 paths) at once, counting the paths it does not list", async () => {
+    // The doublings b1 = a + a, b2 = b1 + b1, …: each path is a product of 1s, and d(b200)/da = 2^200.
+    const lines = Array.from({ length: 200 }, (_, i) => (i === 0 ? "b1 = a + a" : `b${i + 1} = b${i} + b${i}`));
+    const res = await api.post("/v1/expressions", {
+      parameters: { a: 1 },
+      expression: lines.join("\n"),
+      explain: true,
+    });
+    expect(res.status).toBe(200);
+    expect(ExpressionsResponse.safeParse(res.body).success).toBe(true);
+    expect(res.body.gradients.a).toBe(2 ** 200);
+    const rule = res.body.explanation.chainRule.a;
+    expect(rule.paths).toHaveLength(32);
+    expect(rule.omittedPaths).toBe(Number.MAX_SAFE_INTEGER - 32);
+  });
 });
 
 describe("explanations against the published response schemas", () => {

@@ -99,7 +99,12 @@ const ChainRule = z.object({
       }),
     )
     .describe("Every path from the output to the parameter; the gradient is the sum over paths"),
-  omittedPaths: z.number().int().describe("Paths beyond the 32 listed"),
+  omittedPaths: z
+    .number()
+    .int()
+    .describe(
+      "Paths beyond the 32 listed, counted up to 2^53 - 1 in all (a graph that reuses values has exponentially many)",
+    ),
   ...Rendered,
 });
 

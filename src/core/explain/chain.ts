@@ -27,7 +27,10 @@ export interface ChainRule {
   readonly gradient: Rendered & { readonly value: number; readonly rounded: number };
   /** Every path from the output down to the parameter; their values sum to the gradient. */
   readonly paths: readonly ChainPath[];
-  /** Paths beyond the ones listed (a graph that reuses values has exponentially many). */
+  /**
+   * Paths beyond the ones listed (a graph that reuses values has exponentially many), counted up to 2^53 - 1 in
+   * all: beyond it a count is no longer exact in float64.
+   */
   readonly omittedPaths: number;
   /** The whole derivation in one line, in each rendering. */
   readonly text: string;
@@ -45,19 +48,47 @@ interface Edge {
 }
 
 /**
+ * What every parameter's chain rule needs of the graph, found once for all of them in one pass over its
+ * nodes and edges: a graph that reuses values has exponentially many paths, which are counted, never walked.
+ */
+export interface ChainGraph {
+  /** Each node's uses by nodes on a path to the output. */
+  readonly uses: readonly (readonly Edge[])[];
+  /** How many paths lead from each node to the output, counted up to Number.MAX_SAFE_INTEGER. */
+  readonly paths: readonly number[];
+  /** Whether a node further down some path from each node holds a matrix or takes one as an operand. */
+  readonly matrixBelow: readonly boolean[];
+}
+
+export function chainGraph(graph: Graph, output: number): ChainGraph {
+  const reaches = reachesOutput(graph, output);
+  const uses: Edge[][] = graph.nodes.map(() => []);
+  for (const n of graph.nodes) {
+    if (n.kind !== "op" || !reaches[n.index]) continue;
+    n.inputs.forEach((i, k) => {
+      uses[i].push({ user: n, k });
+    });
+  }
+  const scalarAt = (i: number) => isScalar(graph.nodes[i].shape);
+  const paths: number[] = new Array(graph.nodes.length).fill(0);
+  const matrixBelow: boolean[] = new Array(graph.nodes.length).fill(false);
+  paths[output] = 1;
+  // Users come after their operands, so one pass from the output back reaches every user before its operands.
+  for (let i = output - 1; i >= 0; i--) {
+    for (const { user } of uses[i]) {
+      paths[i] = Math.min(paths[i] + paths[user.index], Number.MAX_SAFE_INTEGER);
+      matrixBelow[i] ||= matrixBelow[user.index] || !scalarAt(user.index) || !user.inputs.every(scalarAt);
+    }
+  }
+  return { uses, paths, matrixBelow };
+}
+
+/**
  * Whether every node on a path from `from` to the output, and every operand of those nodes, is 1×1: then the
  * chain rule is a product of numbers.
  */
-export function isScalarChain(graph: Graph, from: number, output: number): boolean {
-  const reaches = reachesOutput(graph, output);
-  const reached = new Array(graph.nodes.length).fill(false);
-  reached[from] = true;
-  for (const n of graph.nodes) {
-    if (n.kind !== "op" || !reaches[n.index] || !n.inputs.some((i) => reached[i])) continue;
-    reached[n.index] = true;
-    if (!isScalar(n.shape) || n.inputs.some((i) => !isScalar(graph.nodes[i].shape))) return false;
-  }
-  return isScalar(graph.nodes[from].shape);
+export function isScalarChain(graph: Graph, chains: ChainGraph, from: number): boolean {
+  return isScalar(graph.nodes[from].shape) && !chains.matrixBelow[from];
 }
 
 function reachesOutput(graph: Graph, output: number): boolean[] {
@@ -78,32 +109,23 @@ function reachesOutput(graph: Graph, output: number): boolean[] {
 export function chainRule(
   problem: CompiledProblem,
   solution: Solution,
+  chains: ChainGraph,
   parameter: number,
   symbols: readonly Formula[],
   digits: number,
 ): ChainRule {
-  const { graph, output } = problem;
-  const reaches = reachesOutput(graph, output);
-  const uses: Edge[][] = graph.nodes.map(() => []);
-  for (const n of graph.nodes) {
-    if (n.kind !== "op" || !reaches[n.index]) continue;
-    n.inputs.forEach((i, k) => {
-      uses[i].push({ user: n, k });
-    });
-  }
-
-  // Depth-first over uses, with an explicit stack; paths are collected until MAX_PATHS, then only counted.
+  const { output } = problem;
+  // Depth-first over uses, with an explicit stack, until MAX_PATHS paths: every use leads to the output, so
+  // that takes at most MAX_PATHS walks down the graph.
   const paths: Edge[][] = [];
-  let total = 0;
   const stack: { at: number; path: Edge[] }[] = [{ at: parameter, path: [] }];
-  while (stack.length > 0) {
+  while (stack.length > 0 && paths.length < MAX_PATHS) {
     const { at, path } = stack.pop() as { at: number; path: Edge[] };
     if (at === output) {
-      total++;
-      if (paths.length < MAX_PATHS) paths.push(path);
+      paths.push(path);
       continue;
     }
-    for (const e of uses[at]) stack.push({ at: e.user.index, path: [...path, e] });
+    for (const e of chains.uses[at]) stack.push({ at: e.user.index, path: [...path, e] });
   }
 
   const factorOf = (e: Edge): { name: Formula; formula: Formula; value: number } => {
@@ -177,7 +199,7 @@ export function chainRule(
     kind: "chain-rule",
     gradient: { ...rendered(name), value: gradientValue, rounded: roundTo(gradientValue, digits) },
     paths: chainPaths,
-    omittedPaths: total - chainPaths.length,
+    omittedPaths: chains.paths[parameter] - chainPaths.length,
     text,
     latex,
   };

@@ -2,7 +2,7 @@ import type { CompiledNetwork, Layout } from "../compile/network.js";
 import { type Formula, nameToLatex, symbol } from "../ops/formula.js";
 import { type CompiledProblem, leafIndex, type Solution } from "../problem.js";
 import { type Backprop, backprop, networkSymbols } from "./backprop.js";
-import { type ChainRule, chainRule, isScalarChain } from "./chain.js";
+import { type ChainRule, chainGraph, chainRule, isScalarChain } from "./chain.js";
 import { symbolTable } from "./symbols.js";
 import { type ReverseMode, reverseMode } from "./trace.js";
 
@@ -38,11 +38,12 @@ export function explain(target: ExplainTarget, solution: Solution, digits: numbe
   const problem = problemOf(target);
   const symbols = symbolsFor(target);
   const chain: Record<string, ChainRule> = {};
+  const chains = chainGraph(problem.graph, problem.output);
   let allScalar = true;
   for (const name of problem.parameters) {
     const index = leafIndex(problem.graph, name);
-    if (isScalarChain(problem.graph, index, problem.output))
-      chain[name] = chainRule(problem, solution, index, symbols, digits);
+    if (isScalarChain(problem.graph, chains, index))
+      chain[name] = chainRule(problem, solution, chains, index, symbols, digits);
     else allScalar = false;
   }
   if (allScalar) return { digits, chainRule: chain };
