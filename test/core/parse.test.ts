@@ -7,6 +7,8 @@ import {
   type At,
   type BinaryOperator,
   type Expr,
+  print,
+  printAtMost,
   printProgram,
   type Statement,
 } from "../../src/core/expression/ast.js";
@@ -382,5 +384,26 @@ describe("deeply nested texts", () => {
       error = e;
     }
     expect(error === undefined || error instanceof CoreError, String(error)).toBe(true);
+  });
+});
+
+describe("printAtMost: a label of at most so many characters", () => {
+  const expressions = [
+    Array.from({ length: 300 }, (_, i) => `p${i}*p${i}`).join(" + "), // deep on the left
+    `${Array.from({ length: 300 }, (_, i) => `sigmoid(w${i} +`).join(" ")} x${")".repeat(300)}`, // deep on the right
+    `max(${Array.from({ length: 100 }, (_, i) => `a${i}`).join(", ")}, axis=0)`, // wide
+    "-(x') ^ 2 / 3.5",
+  ].map((text) => {
+    const [statement] = parseProgram(text);
+    return statement.value;
+  });
+
+  it("is the whole print when it fits, else its start and an ellipsis, for every length", () => {
+    for (const e of expressions) {
+      const whole = print(e);
+      for (let max = 4; max <= whole.length + 2; max += max < 80 ? 1 : 97) {
+        expect(printAtMost(e, max)).toBe(whole.length <= max ? whole : `${whole.slice(0, max - 3)}...`);
+      }
+    }
   });
 });

@@ -31,9 +31,6 @@ export type Statement =
   | { readonly kind: "assign"; readonly name: string; readonly value: Expr; readonly at: At }
   | { readonly kind: "expr"; readonly value: Expr; readonly at: At };
 
-/** Raised by a bounded print once it has written as much as was asked for. */
-class Full extends Error {}
-
 /**
  * Text that parses back to the same tree: every compound operand parenthesized, numbers (never negative in a
  * parsed tree: a minus sign is a neg node) in JavaScript's shortest round-trip form.
@@ -48,11 +45,14 @@ export function print(e: Expr): string {
  */
 export function printAtMost(e: Expr, max: number): string {
   let out = "";
+  // Once full, every call returns at once: no exception, whose stack trace would cost more than the label.
+  let full = false;
   const write = (text: string) => {
     out += text;
-    if (out.length > max) throw new Full();
+    full = out.length > max;
   };
   const visit = (x: Expr): void => {
+    if (full) return;
     switch (x.kind) {
       case "number":
         write(String(x.value));
@@ -89,18 +89,14 @@ export function printAtMost(e: Expr, max: number): string {
     }
   };
   const group = (x: Expr): void => {
+    if (full) return;
     const bare = x.kind === "name" || x.kind === "call" || x.kind === "number";
     if (!bare) write("(");
     visit(x);
-    if (!bare) write(")");
+    if (!bare && !full) write(")");
   };
-  try {
-    visit(e);
-    return out;
-  } catch (err) {
-    if (!(err instanceof Full)) throw err;
-    return `${out.slice(0, max - 3)}...`;
-  }
+  visit(e);
+  return full ? `${out.slice(0, max - 3)}...` : out;
 }
 
 export function printProgram(statements: readonly Statement[]): string {
