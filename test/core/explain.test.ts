@@ -3,6 +3,7 @@ import { compileExpression } from "../../src/core/compile/expression.js";
 import { MAX_PATHS } from "../../src/core/explain/chain.js";
 import { explain } from "../../src/core/explain/index.js";
 import type { Numbers } from "../../src/core/explain/render.js";
+import { SYMBOL_CHARS } from "../../src/core/explain/symbols.js";
 import { solve } from "../../src/core/problem.js";
 import { fromRows, scalar, type Tensor, toRows } from "../../src/core/tensor.js";
 import { type Fixture, fixture, fixtures, flat, scalarChain, solveFixture } from "../support/fixtures.js";
@@ -276,6 +277,36 @@ describe("a value used more than once gives one path per use", () => {
     expect(rule.paths).toHaveLength(32);
     expect(rule.omittedPaths).toBe(Number.MAX_SAFE_INTEGER - 32);
     expect(rule.gradient.value).toBe(2 ** 60);
+  });
+});
+
+describe("long formulas in derivations", () => {
+  /** p_0·p_0 + … + p_(n-1)·p_(n-1), every p_i = 0.5: a sum whose partial sums are ever longer formulas. */
+  const squares = (n: number) => {
+    const names = Array.from({ length: n }, (_, i) => `p_${i}`);
+    const text = names.map((p) => `${p}*${p}`).join(" + ");
+    return explainExpression(text, Object.fromEntries(names.map((p) => [p, 0.5]))).explanation;
+  };
+
+  it(`abbreviates an unnamed formula longer than ${SYMBOL_CHARS} characters to its start`, () => {
+    const rule = squares(40).chainRule.p_5;
+    const start = "p_0·p_0 + p_1·p_1 + p_2·p_2 + p_3·p_3 + p_4·p_4 + p_5·p_5 + p_6·p_6 + p_7·p_7 +";
+    expect(start).toHaveLength(SYMBOL_CHARS - 1);
+    expect(rule.gradient.text).toBe(`∂⟨${start}…⟩/∂p_5`);
+    // LaTeX's special characters are escaped inside \text{…}.
+    expect(rule.gradient.latex).toContain(`\\langle\\text{${start.replaceAll("_", "\\_")}…}\\rangle`);
+    expect(rule.text).toBe(`∂⟨${start}…⟩/∂p_5 = ∂(p_5·p_5)/∂p_5 + ∂(p_5·p_5)/∂p_5 = p_5 + p_5 = (0.5) + (0.5) = 1`);
+    expect(rule.gradient.value).toBe(1);
+  });
+
+  it("keeps a formula that fits whole", () => {
+    const rule = squares(3).chainRule.p_1;
+    expect(rule.gradient.text).toBe("∂(p_0·p_0 + p_1·p_1 + p_2·p_2)/∂p_1");
+  });
+
+  it("grows with the number of terms, not with its square", () => {
+    const size = (n: number) => JSON.stringify(squares(n)).length;
+    expect(size(160) / size(40)).toBeLessThan(4.5);
   });
 });
 

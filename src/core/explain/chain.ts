@@ -47,11 +47,25 @@ interface Edge {
   readonly k: number;
 }
 
+/** A use's local partial, as a factor of a path. */
+interface Worked {
+  readonly name: Formula;
+  readonly formula: Formula;
+  readonly value: number;
+}
+
 /**
- * What every parameter's chain rule needs of the graph, found once for all of them in one pass over its
- * nodes and edges: a graph that reuses values has exponentially many paths, which are counted, never walked.
+ * What every parameter's chain rule shares, found once for all of them: the graph's uses and path counts, in
+ * one pass over its nodes and edges (a graph that reuses values has exponentially many paths, which are
+ * counted, never walked), and each use's partial, made the first time a path takes it (the paths of a long
+ * sum share all but their first few uses).
  */
 export interface ChainGraph {
+  /**
+   * The partial of a use, null where it is identically 1 (the bias's add, an identity activation): such a
+   * factor changes nothing and is left out.
+   */
+  readonly factor: (e: Edge) => Worked | null;
   /** Each node's uses by nodes on a path to the output. */
   readonly uses: readonly (readonly Edge[])[];
   /** How many paths lead from each node to the output, counted up to Number.MAX_SAFE_INTEGER. */
@@ -60,7 +74,8 @@ export interface ChainGraph {
   readonly matrixBelow: readonly boolean[];
 }
 
-export function chainGraph(graph: Graph, output: number): ChainGraph {
+export function chainGraph(problem: CompiledProblem, solution: Solution, symbols: readonly Formula[]): ChainGraph {
+  const { graph, output } = problem;
   const reaches = reachesOutput(graph, output);
   const uses: Edge[][] = graph.nodes.map(() => []);
   for (const n of graph.nodes) {
@@ -80,7 +95,41 @@ export function chainGraph(graph: Graph, output: number): ChainGraph {
       matrixBelow[i] ||= matrixBelow[user.index] || !scalarAt(user.index) || !user.inputs.every(scalarAt);
     }
   }
-  return { uses, paths, matrixBelow };
+  const factors = new Map<Edge, Worked | null>();
+  const factor = (e: Edge): Worked | null => {
+    let found = factors.get(e);
+    if (found === undefined) {
+      found = partialOf(e, solution, symbols);
+      factors.set(e, found);
+    }
+    return found;
+  };
+  return { factor, uses, paths, matrixBelow };
+}
+
+/** Known to be 1 from its formula before its value or name is made: a long path is mostly such partials. */
+function partialOf(e: Edge, solution: Solution, symbols: readonly Formula[]): Worked | null {
+  const operands = e.user.inputs;
+  const formula = e.user.op.math.partial(
+    e.k,
+    operands.map((i) => symbols[i]),
+    symbols[e.user.index],
+    operands.map((i) => solution.values[i].data[0]),
+    e.user.attrs,
+  );
+  if (formula.text === "1") return null;
+  const partials = e.user.op.backward(
+    scalar(1),
+    operands.map((i) => solution.values[i]),
+    solution.values[e.user.index],
+    e.user.attrs,
+    operands.map(() => true),
+  );
+  return {
+    name: partialName(symbols[e.user.index], symbols[operands[e.k]]),
+    formula,
+    value: (partials[e.k] as Tensor).data[0],
+  };
 }
 
 /**
@@ -117,48 +166,31 @@ export function chainRule(
   const { output } = problem;
   // Depth-first over uses, with an explicit stack, until MAX_PATHS paths: every use leads to the output, so
   // that takes at most MAX_PATHS walks down the graph.
+  // A step links back to the one before it, so that a path is written out only once it reaches the output.
+  interface Step {
+    readonly at: number;
+    readonly edge?: Edge;
+    readonly before?: Step;
+  }
   const paths: Edge[][] = [];
-  const stack: { at: number; path: Edge[] }[] = [{ at: parameter, path: [] }];
+  const stack: Step[] = [{ at: parameter }];
   while (stack.length > 0 && paths.length < MAX_PATHS) {
-    const { at, path } = stack.pop() as { at: number; path: Edge[] };
-    if (at === output) {
-      paths.push(path);
+    const step = stack.pop() as Step;
+    if (step.at === output) {
+      const path: Edge[] = [];
+      for (let s: Step | undefined = step; s?.edge; s = s.before) path.push(s.edge);
+      paths.push(path.reverse());
       continue;
     }
-    for (const e of chains.uses[at]) stack.push({ at: e.user.index, path: [...path, e] });
+    for (const edge of chains.uses[step.at]) stack.push({ at: edge.user.index, edge, before: step });
   }
-
-  const factorOf = (e: Edge): { name: Formula; formula: Formula; value: number } => {
-    const operands = e.user.inputs;
-    const values = operands.map((i) => solution.values[i].data[0]);
-    const inputs = operands.map((i) => solution.values[i]);
-    const partials = e.user.op.backward(
-      scalar(1),
-      inputs,
-      solution.values[e.user.index],
-      e.user.attrs,
-      operands.map(() => true),
-    );
-    return {
-      name: partialName(symbols[e.user.index], symbols[operands[e.k]]),
-      formula: e.user.op.math.partial(
-        e.k,
-        operands.map((i) => symbols[i]),
-        symbols[e.user.index],
-        values,
-        e.user.attrs,
-      ),
-      value: (partials[e.k] as Tensor).data[0],
-    };
-  };
 
   // Each path's factors from the output down, keeping the formulas to group them in the one-line forms.
   const worked = paths.map((path) =>
     [...path]
       .reverse()
-      .map(factorOf)
-      // A partial that is identically 1 (the bias's add, an identity activation) changes nothing.
-      .filter((f) => f.formula.text !== "1"),
+      .map(chains.factor)
+      .filter((f): f is Worked => f !== null),
   );
   const chainPaths: ChainPath[] = worked.map((factors) => {
     let product = 1;
@@ -178,7 +210,7 @@ export function chainRule(
 
   const gradientValue = solution.grads[parameter]?.data[0] ?? 0;
   const name = partialName(symbols[output], symbols[parameter]);
-  const sum = (perPath: (factors: ReturnType<typeof factorOf>[]) => string[], sep: string) =>
+  const sum = (perPath: (factors: Worked[]) => string[], sep: string) =>
     worked.map((factors) => perPath(factors).join(sep) || "1").join(" + ") || "0";
   const text = [
     name.text,

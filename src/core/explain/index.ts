@@ -38,7 +38,7 @@ export function explain(target: ExplainTarget, solution: Solution, digits: numbe
   const problem = problemOf(target);
   const symbols = symbolsFor(target);
   const chain: Record<string, ChainRule> = {};
-  const chains = chainGraph(problem.graph, problem.output);
+  const chains = chainGraph(problem, solution, symbols);
   let allScalar = true;
   for (const name of problem.parameters) {
     const index = leafIndex(problem.graph, name);
