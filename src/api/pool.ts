@@ -12,7 +12,7 @@ export interface PoolOptions {
   readonly queue: number;
   /** A task still running after this long is ended (its thread is terminated) with 504. */
   readonly deadlineMs: number;
-  /** Estimated floating-point operations above which a request runs in the pool. */
+  /** Estimated work (floating-point operations and each node's own cost: estimateWork) above which a request runs in the pool. */
   readonly offloadAboveFlops: number;
   /** Body bytes above which a compute request is parsed, validated and computed in the pool. */
   readonly offloadAboveBytes: number;

@@ -21,3 +21,18 @@ export function estimateFlops(graph: Graph): number {
 export function leafEntries(graph: Graph): number {
   return graph.nodes.reduce((s, n) => s + (n.kind === "op" ? 0 : size(n.shape)), 0);
 }
+
+/**
+ * What a pass costs beyond its arithmetic, per op node, in floating-point operations' worth of time: each node's
+ * value and gradient are allocated, checked for finiteness and handed between ops, which takes about a
+ * microsecond however small the node (a 1×1 node's arithmetic is a few operations). So a graph of many scalar
+ * nodes, trained for many steps, weighs what it takes, not what its arithmetic would.
+ */
+export const NODE_OVERHEAD_FLOPS = 1000;
+
+/** The time one forward and reverse pass takes, in floating-point operations' worth: see NODE_OVERHEAD_FLOPS. */
+export function estimateWork(graph: Graph): number {
+  let ops = 0;
+  for (const node of graph.nodes) if (node.kind === "op") ops++;
+  return estimateFlops(graph) + NODE_OVERHEAD_FLOPS * ops;
+}

@@ -202,6 +202,23 @@ describe("large bodies, parsed and validated in the worker pool", () => {
     });
   });
 
+  describe("many small nodes in the pool, weighed by what they take rather than by their arithmetic", () => {
+    const request = useApp({ pool: { threads: 1, deadlineMs: 1 } }).request;
+    // (w·x - y)²: 3 scalar ops and a few operations each, ~0.3 µs apiece per pass on the event loop.
+    const training = (steps: number) => ({
+      parameters: { w: 0.5 },
+      constants: { x: 2, y: 3 },
+      expression: "(w * x - y) ^ 2",
+      steps,
+      optimizer: { type: "sgd", lr: 0.01 },
+    });
+
+    it("a scalar expression trained for 10 000 steps runs in the pool; for 100 steps, on the event loop", async () => {
+      expect((await request().post("/v1/train").send(training(100))).status).toBe(200);
+      expect((await request().post("/v1/train").send(training(10_000))).status).toBe(504);
+    });
+  });
+
   it("draws a pooled SVG picture byte for byte as the event loop draws it", async () => {
     const body = {
       parameters: { w: 0.5 },
