@@ -40,11 +40,14 @@ const OFFLOAD_ABOVE = 2e7; // POOL_OFFLOAD_FLOPS's default (src/api/pool.ts)
 
 const { homeworkExamples } = await builtModule<typeof Examples>("api/examples.js");
 const { compileNetwork } = await builtModule<typeof Compile>("core/compile/network.js");
-const { estimateFlops, leafEntries } = await builtModule<typeof Cost>("core/cost.js");
+const { estimateFlops, estimateWork, leafEntries } = await builtModule<typeof Cost>("core/cost.js");
 const { zeros } = await builtModule<typeof TensorModule>("core/tensor.js");
 
-/** The service's own estimate for the shapes, and how many numbers the request holds. */
-function cost(w: number, b: number): { flops: number; numbers: number } {
+/**
+ * The service's own estimates for the shapes (its FLOPs, and the work that decides where it runs), and how many
+ * numbers the request holds.
+ */
+function cost(w: number, b: number): { flops: number; work: number; numbers: number } {
   const { graph } = compileNetwork({
     layout: "rows",
     layers: [
@@ -55,7 +58,7 @@ function cost(w: number, b: number): { flops: number; numbers: number } {
     input: zeros(b, w),
     target: zeros(b, w),
   });
-  return { flops: estimateFlops(graph), numbers: leafEntries(graph) };
+  return { flops: estimateFlops(graph), work: estimateWork(graph), numbers: leafEntries(graph) };
 }
 
 /** The request as JSON, written row by row so that the large ones need no giant intermediate object. */
@@ -127,7 +130,7 @@ try {
         continue;
       }
       const text = body(w, b);
-      const { flops, numbers } = cost(w, b);
+      const { flops, work, numbers } = cost(w, b);
       const times: number[] = [];
       let spent = 0;
       let warmed = false;
@@ -154,7 +157,7 @@ try {
         responseBytes,
         ms: median(times),
         reps: times.length,
-        pool: flops > OFFLOAD_ABOVE,
+        pool: work > OFFLOAD_ABOVE,
       };
       points.push(point);
       console.log(
