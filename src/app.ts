@@ -66,6 +66,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // Errors the router raises before any route (a path parameter too long, bad percent-encoding) are
     // problems like every other error.
     frameworkErrors: (error, request, reply) => problemFromFramework(error, request, reply),
+    // The problem body is written from the issues themselves (problems.ts); Fastify's own message would join
+    // every issue's text into one string, megabytes for a large matrix of wrong values.
+    schemaErrorFormatter: (_errors, dataVar) => new Error(`the ${dataVar} does not match the schema`),
   }).withTypeProvider<ZodTypeProvider>();
   app.decorate("lifecycle", { draining: false, active: new Set<string>() });
   // The level is set once, at start: a request's log objects (and its elapsed time) are not even built when

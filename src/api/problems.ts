@@ -92,24 +92,38 @@ export interface ZodIssueLike {
   readonly errors?: readonly (readonly ZodIssueLike[])[];
 }
 
+/** An issue where it applies, its path still an array: written as a JSON pointer only if it is listed. */
+interface FlatIssue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/** How deep into the value a union's alternative got: its deepest issue's path. */
+function depth(branch: readonly ZodIssueLike[]): number {
+  let deepest = 0;
+  for (const i of branch) deepest = Math.max(deepest, i.path?.length ?? 0);
+  return deepest;
+}
+
 /**
  * A failed union reports every alternative; the client wants the one it was trying to write. That is the
  * alternative that got deepest into the value (then the one with the fewest complaints); when none got past
  * the top, the alternatives that at least had the right type; otherwise the union's own message.
  */
-function flattenIssue(issue: ZodIssueLike, base: readonly PropertyKey[]): { path: string; message: string }[] {
-  const here = [...base, ...(issue.path ?? [])];
+function flattenIssue(issue: ZodIssueLike, base: readonly PropertyKey[], out: FlatIssue[]): void {
+  const here = issue.path && issue.path.length > 0 ? [...base, ...issue.path] : base;
   if (issue.code === "invalid_union" && issue.errors && issue.errors.length > 0) {
-    const depth = (branch: readonly ZodIssueLike[]) => Math.max(...branch.map((i) => i.path?.length ?? 0));
-    const deepest = Math.max(...issue.errors.map(depth));
-    let candidates = issue.errors.filter((b) => depth(b) === deepest);
+    const depths = issue.errors.map(depth);
+    const deepest = Math.max(...depths);
+    let candidates = issue.errors.filter((_, b) => depths[b] === deepest);
     if (deepest === 0) candidates = candidates.filter((b) => b.some((i) => i.code !== "invalid_type"));
     if (candidates.length > 0) {
       const best = candidates.reduce((a, b) => (b.length < a.length ? b : a));
-      return best.flatMap((i) => flattenIssue(i, here));
+      for (const i of best) flattenIssue(i, here, out);
+      return;
     }
   }
-  return [{ path: pointer(here), message: issue.message }];
+  out.push({ path: here, message: issue.message });
 }
 
 /** A body that does not match its route's schema, found where it was parsed off the event loop (tasks.ts). */
@@ -119,12 +133,25 @@ export class InvalidBody extends Error {
   }
 }
 
+/**
+ * The errors a problem lists at most: a matrix of 250×250 strings has 62,500, which listed in full made a 4 MB
+ * answer; the detail still counts them all.
+ */
+export const MAX_PROBLEM_ERRORS = 100;
+
 function validationProblem(context: string, issues: readonly ZodIssueLike[]): Problem {
-  const items = issues.flatMap((issue) => flattenIssue(issue, []));
+  const flat: FlatIssue[] = [];
+  for (const issue of issues) flattenIssue(issue, [], flat);
+  const items = flat.slice(0, MAX_PROBLEM_ERRORS).map((i) => ({ path: pointer(i.path), message: i.message }));
   const first = items[0];
   const where = first?.path ? ` at ${first.path}` : "";
-  const more = items.length > 1 ? ` (and ${items.length - 1} more)` : "";
-  return problem("invalid-request", `Invalid ${context}${where}: ${first?.message ?? "invalid"}${more}`, items);
+  const more = flat.length > 1 ? ` (and ${flat.length - 1} more)` : "";
+  const listed = flat.length > MAX_PROBLEM_ERRORS ? `; the first ${MAX_PROBLEM_ERRORS} are listed` : "";
+  return problem(
+    "invalid-request",
+    `Invalid ${context}${where}: ${first?.message ?? "invalid"}${more}${listed}`,
+    items,
+  );
 }
 
 /** The problem for an error that is the client's (a bad body, a bad problem), or null for a fault of ours. */

@@ -1,5 +1,6 @@
 import supertest from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_PROBLEM_ERRORS } from "../../src/api/problems.js";
 import { buildApp } from "../../src/app.js";
 import { useApp } from "../support/app.js";
 import { homework1 } from "../support/bodies.js";
@@ -23,6 +24,19 @@ describe("request errors on POST /v1/gradients", () => {
   const post = (body: unknown) => api.post("/v1/gradients", body);
 
   describe("400: the body does not match the schema", () => {
+    it(`lists the first ${MAX_PROBLEM_ERRORS} errors of a matrix of wrong entries and counts the rest`, async () => {
+      const input = Array.from({ length: 250 }, () => Array(250).fill("x"));
+      const res = await post(withNetwork({ layers: [{ weight: [[1]] }] }, { input, target: [[1]] }));
+      expect(res.status).toBe(400);
+      const body = expectProblem(res);
+      expect(body.detail).toBe(
+        `Invalid body at /input/0/0: expected a finite number (and ${250 * 250 - 1} more); the first ${MAX_PROBLEM_ERRORS} are listed`,
+      );
+      expect(body.errors).toHaveLength(MAX_PROBLEM_ERRORS);
+      expect(body.errors[MAX_PROBLEM_ERRORS - 1]).toEqual({ path: "/input/0/99", message: "expected a finite number" });
+      expect(res.text.length).toBeLessThan(20_000);
+    });
+
     it("names an unknown activation and lists the valid ones", async () => {
       const res = await post(withNetwork({ layers: [{ weight: 1, activation: "sigmoidd" }] }, { input: 1, target: 1 }));
       expect(res.status).toBe(400);
