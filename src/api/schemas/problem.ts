@@ -16,7 +16,8 @@ export const ProblemDetails = z
           message: z.string().describe("What is wrong there and what was expected"),
         }),
       )
-      .describe("Every problem found, each with where it is"),
+      .max(100)
+      .describe("The problems found, each with where it is: the first 100 (detail counts them all)"),
   })
   .meta({ id: "ProblemDetails", description: "RFC 9457 problem details (media type application/problem+json)" });
 
