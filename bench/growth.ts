@@ -58,7 +58,7 @@ function cost(w: number, b: number): { flops: number; work: number; numbers: num
     input: zeros(b, w),
     target: zeros(b, w),
   });
-  return { flops: estimateFlops(graph), work: estimateWork(graph), numbers: leafEntries(graph) };
+  return { flops: estimateFlops(graph), work: estimateWork(graph, 1), numbers: leafEntries(graph) };
 }
 
 /** The request as JSON, written row by row so that the large ones need no giant intermediate object. */

@@ -217,6 +217,23 @@ describe("large bodies, parsed and validated in the worker pool", () => {
       expect((await request().post("/v1/train").send(training(100))).status).toBe(200);
       expect((await request().post("/v1/train").send(training(10_000))).status).toBe(504);
     });
+
+    it("a graph of 2,500 scalar nodes runs in the pool, one of 1,500 on the event loop (~9 µs a node to compile and answer)", async () => {
+      /** n_1 = w + w, n_i = n_(i-1) + w, sent last node first. */
+      const chain = (n: number) => ({
+        parameters: { w: 0.001 },
+        graph: {
+          nodes: Array.from({ length: n }, (_, i) => ({
+            id: `n${n - i}`,
+            op: "add",
+            inputs: [n - i === 1 ? "w" : `n${n - i - 1}`, "w"],
+          })),
+          output: `n${n}`,
+        },
+      });
+      expect((await request().post("/v1/expressions").send(chain(1500))).status).toBe(200);
+      expect((await request().post("/v1/expressions").send(chain(2500))).status).toBe(504);
+    });
   });
 
   it("draws a pooled SVG picture byte for byte as the event loop draws it", async () => {
