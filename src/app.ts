@@ -109,10 +109,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   });
   const limits = { ...defaultLimits, ...options.limits };
   const poolOptions = { ...defaultPool, ...options.pool };
-  const pool =
-    poolOptions.threads > 0
-      ? createPool(poolOptions, { limits, offloadAboveBytes: poolOptions.offloadAboveBytes })
-      : null;
+  const pool = poolOptions.threads > 0 ? createPool(poolOptions, { limits }) : null;
   app.addHook("onClose", async () => pool?.close());
 
   installProblemHandlers(app);

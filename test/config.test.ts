@@ -31,7 +31,7 @@ describe("configuration from the environment", () => {
         POOL_THREADS: Math.max(1, availableParallelism() - 1),
         POOL_QUEUE: 64,
         POOL_OFFLOAD_FLOPS: 2e7,
-        POOL_OFFLOAD_BYTES: 1024 * 1024,
+        POOL_OFFLOAD_BYTES: 64 * 1024,
         COMPUTE_DEADLINE_MS: 30_000,
       },
     });

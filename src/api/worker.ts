@@ -39,6 +39,8 @@ const inWorker = budget(settings.limits, null);
  * way, this thread collects, and the memory goes back to the system before the next request.
  */
 setFlagsFromString("--expose-gc");
+/** A task whose body or answer is larger than this (or whose answer was streamed) is followed by a collection. */
+const COLLECT_AFTER_BYTES = 1024 * 1024;
 const collect = runInNewContext("gc") as () => void;
 
 /** Moved to the event loop rather than copied, as a cloned string would be once into the message and once out. */
@@ -82,7 +84,8 @@ export default async function work(task: PoolTask): Promise<WorkerReply> {
     const result = await runTask("parsed" in task ? task.parsed : parseTask(task.unparsed), inWorker);
     if (!("json" in result)) return result;
     const reply = answer(result.json, "unparsed" in task ? task.pieces : undefined);
-    const large = "unparsed" in task || ("json" in reply && reply.json.byteLength > settings.offloadAboveBytes);
+    const body = "unparsed" in task ? task.unparsed.bytes.byteLength : 0;
+    const large = body > COLLECT_AFTER_BYTES || "streamed" in reply || reply.json.byteLength > COLLECT_AFTER_BYTES;
     if (large) setImmediate(collect);
     return "json" in reply ? moved(reply) : reply;
   } catch (e) {

@@ -203,7 +203,8 @@ describe("large bodies, parsed and validated in the worker pool", () => {
   });
 
   describe("many small nodes in the pool, weighed by what they take rather than by their arithmetic", () => {
-    const request = useApp({ pool: { threads: 1, deadlineMs: 1 } }).request;
+    // Bodies up to 1 MiB parsed on the event loop, so that the work estimate alone decides.
+    const request = useApp({ pool: { threads: 1, deadlineMs: 1, offloadAboveBytes: 1024 * 1024 } }).request;
     // (w·x - y)²: 3 scalar ops and a few operations each, ~0.3 µs apiece per pass on the event loop.
     const training = (steps: number) => ({
       parameters: { w: 0.5 },
