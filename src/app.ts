@@ -8,7 +8,7 @@ import { computeWith } from "./api/compute.js";
 import { installJsonParser } from "./api/json.js";
 import { defaultLimits, type Limits } from "./api/limits.js";
 import { openapiOptions } from "./api/openapi.js";
-import { createPool, defaultPool, type PoolOptions } from "./api/pool.js";
+import { createPool, defaultPool, POOL_THREAD_NICE, type PoolOptions } from "./api/pool.js";
 import { installProblemHandlers, problemFromFramework } from "./api/problems.js";
 import { addDocumentHeaders, defaultProtection, installProtection, type Protection } from "./api/protection.js";
 import { expressionsRoute } from "./api/routes/expressions.js";
@@ -109,7 +109,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   });
   const limits = { ...defaultLimits, ...options.limits };
   const poolOptions = { ...defaultPool, ...options.pool };
-  const pool = poolOptions.threads > 0 ? createPool(poolOptions, { limits }) : null;
+  const pool = poolOptions.threads > 0 ? createPool(poolOptions, { limits, nice: POOL_THREAD_NICE }) : null;
   app.addHook("onClose", async () => pool?.close());
 
   installProblemHandlers(app);

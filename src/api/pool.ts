@@ -48,9 +48,18 @@ export type PoolTask = { readonly parsed: Task } | { readonly unparsed: Unparsed
 /** Receives a large answer's pieces as the worker serializes them; null after the last. */
 export type PieceSink = (piece: Uint8Array | null) => void;
 
+/**
+ * The nice value of the pool's threads: a heavy computation yields a shared core to the event loop (and, on a
+ * small machine, to whatever else runs there), so that homework requests do not wait for a time slice while it
+ * runs. Lowering a thread's priority needs no privilege.
+ */
+export const POOL_THREAD_NICE = 10;
+
 /** What the worker needs to know of the service's configuration. */
 export interface WorkerSettings {
   readonly limits: Limits;
+  /** Its thread's nice value (on Linux, where each thread has its own). */
+  readonly nice: number;
 }
 
 export interface ComputePool {

@@ -1,9 +1,10 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import supertest from "supertest";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { expressionExamples, gradeExamples } from "../../src/api/examples.js";
-import { deadline } from "../../src/api/pool.js";
+import { deadline, POOL_THREAD_NICE } from "../../src/api/pool.js";
 import { buildApp } from "../../src/app.js";
 import { useApp } from "../support/app.js";
 import { homework1 } from "../support/bodies.js";
@@ -25,7 +26,8 @@ describe("heavy requests in the worker pool", () => {
   const request = useApp({ pool: { threads: 1, queue: 1, deadlineMs: 400, offloadAboveFlops: 1e6 } }).request;
 
   it("computes a pooled request exactly as the event loop does", async () => {
-    const body = heavy(16, 20);
+    // 3.9 million FLOPs: pooled here (above 1e6).
+    const body = heavy(32, 20);
     const inline = await buildApp({ pool: { threads: 0 } });
     await inline.ready();
     const expected = await supertest(inline.server).post("/v1/train").send(body);
@@ -54,6 +56,19 @@ describe("heavy requests in the worker pool", () => {
     expect(refused?.headers["retry-after"]).toBe("1");
   });
 
+  it.runIf(process.platform === "linux")("runs pooled work at nice 10, below the event loop's 0", async () => {
+    // 4 million FLOPs: pooled (above 1e6 here), and not a body answered before (the cache would answer it); the
+    // worker then idles for 5 s before it exits.
+    expect((await request().post("/v1/train").send(heavy(32, 21))).status).toBe(200);
+    // /proc/self/task/<tid>/stat: after "(name) " come the state and then fields 4 to 52; nice is field 19.
+    const nice = (tid: string) =>
+      Number(readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1].split(" ")[16]);
+    const nices = readdirSync("/proc/self/task").map(nice);
+    expect(POOL_THREAD_NICE).toBe(10);
+    expect(nices).toContain(POOL_THREAD_NICE);
+    expect(nice(String(process.pid))).toBe(0);
+  });
+
   it("keeps small requests on the event loop, where no deadline applies", async () => {
     const res = await request().post("/v1/gradients").send(homework1);
     expect(res.status).toBe(200);
@@ -61,11 +76,21 @@ describe("heavy requests in the worker pool", () => {
   });
 
   it("returns the errors a pooled task raises as the same problems", async () => {
-    const body = { ...heavy(16, 5), target: Array.from({ length: 15 }, () => Array(16).fill(0)) };
+    // Pooled (3.9 million FLOPs), and diverging: the loss overflows float64 in the worker.
+    const body = {
+      ...heavy(32, 20),
+      target: Array.from({ length: 32 }, () => Array(32).fill(1)),
+      optimizer: { type: "sgd", lr: 1e30 },
+    };
+    const inline = await buildApp({ pool: { threads: 0 } });
+    await inline.ready();
+    const expected = await supertest(inline.server).post("/v1/train").send(body);
+    await inline.close();
     const res = await request().post("/v1/train").send(body);
     expect(res.status).toBe(422);
-    expect(res.body.type).toBe("urn:gradserve:problem:shape-mismatch");
+    expect(res.body.type).toBe("urn:gradserve:problem:non-finite");
     expect(res.body.errors[0].path).toBe("/target");
+    expect(res.body).toStrictEqual(expected.body);
   });
 });
 
