@@ -3,18 +3,18 @@
  * response cache answers none) at a steady 1000 requests/s
  * (autocannon, 10 connections), alone and then while 3 clients keep POSTing /v1/train requests that cost
  * about 2 s each and run in the worker pool: once with a small body (a 16-64-64-4 network, batch 256, many
- * steps: almost all compute) and once with the mid-size MLP body (784-256-10, batch 128, 6.3 MB of JSON: the
- * event loop parses and validates it before handing it to the pool). The built server (`node dist/server.js`,
+ * steps: almost all compute) and once with the mid-size MLP body (784-256-10, batch 128, 6.3 MB of JSON, which
+ * the event loop hands to the pool unparsed). The heavy clients run in a thread of their own. The built server (`node dist/server.js`,
  * LOG_LEVEL=silent, default pool: one worker thread on this 2-core machine).
  *
  * Writes bench/results/isolation.md. `npm run bench:isolation` (after `npm run build`); about 2 minutes.
  * Environment: BENCH_SECONDS (8), BENCH_WARMUP (3), BENCH_RATE (1000), BENCH_ROUNDS (2).
  */
 import os from "node:os";
+import { Worker } from "node:worker_threads";
 import type * as Examples from "../src/api/examples.js";
 import {
   builtModule,
-  type Exchange,
   type LoadResult,
   load,
   loadNote,
@@ -64,19 +64,60 @@ async function calibrate(server: Server, make: (steps: number) => unknown, probe
   return { body, steps, aloneMs: check.ms };
 }
 
-/** `clients` loops POSTing body back to back until stopped; stop() waits for the requests in flight. */
-function heavyLoad(server: Server, body: string, clients: number) {
-  const done: Exchange[] = [];
-  let stopping = false;
-  const loops = Array.from({ length: clients }, async () => {
-    while (!stopping) done.push(await post(server.origin, "/v1/train", body));
+/** A heavy request's outcome, as the clients' thread reports it. */
+interface HeavyExchange {
+  readonly status: number;
+  /** From the first byte sent to the last byte received. */
+  readonly ms: number;
+}
+
+// Plain JavaScript run with eval, so that it loads the same way under tsx and node.
+const heavyClientSource = `
+const { workerData, parentPort } = require("node:worker_threads");
+const http = require("node:http");
+const { origin, body, clients } = workerData;
+const url = new URL("/v1/train", origin);
+const agent = new http.Agent({ keepAlive: true });
+const done = [];
+let stopping = false;
+const post = () => new Promise((resolve, reject) => {
+  const start = performance.now();
+  const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+  const req = http.request(url, { method: "POST", agent, headers }, (res) => {
+    res.on("data", () => {});
+    res.on("end", () => resolve({ status: res.statusCode, ms: performance.now() - start }));
   });
+  req.on("error", reject);
+  req.end(body);
+});
+const loops = Array.from({ length: clients }, async () => {
+  while (!stopping) done.push(await post());
+});
+parentPort.once("message", async () => {
+  stopping = true;
+  await Promise.all(loops);
+  agent.destroy();
+  parentPort.postMessage(done);
+});
+`;
+
+/**
+ * `clients` loops POSTing body back to back until stopped, in a thread of their own: sending 6 MB and taking 8 MB
+ * back on the event loop that autocannon measures on would count the clients' own stalls as the server's
+ * latency. stop() waits for the requests in flight.
+ */
+function heavyLoad(server: Server, body: string, clients: number) {
+  const worker = new Worker(heavyClientSource, { eval: true, workerData: { origin: server.origin, body, clients } });
   return {
-    async stop() {
-      stopping = true;
-      await Promise.all(loops);
-      return done;
-    },
+    stop: () =>
+      new Promise<HeavyExchange[]>((resolve, reject) => {
+        worker.once("message", (done: HeavyExchange[]) => {
+          void worker.terminate();
+          resolve(done);
+        });
+        worker.once("error", reject);
+        worker.postMessage("stop");
+      }),
   };
 }
 
@@ -100,7 +141,7 @@ interface Heavy {
   readonly steps: number;
   readonly aloneMs: number;
   readonly runs: LoadResult[];
-  readonly requests: Exchange[];
+  readonly requests: HeavyExchange[];
 }
 const heavies: Heavy[] = [];
 const unloaded: LoadResult[] = [];
