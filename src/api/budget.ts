@@ -45,8 +45,8 @@ export class Offload extends Error {
 /**
  * Descriptions of graphs of more nodes than these are made in the pool. An SVG picture's layout by Graphviz is
  * synchronous and grows much faster than the graph (on the build machine ~15 ms at 30 nodes, 50 ms at 60, 110 ms
- * at 99); text (an explanation, DOT) grows faster than linearly too (~70 ms for an explanation of 3,300 nodes,
- * 100 ms for their 6 MB of DOT).
+ * at 99); text (an explanation, DOT) takes tens of ms at a few thousand nodes (a 900-term sum's explanation, 2,700
+ * nodes: ~70 ms with the rest of the request; DOT of 3,000 nodes: ~90 ms, 0.7 MB).
  */
 export const OFFLOAD_DESCRIBED_NODES: Record<Description, number> = { svg: 30, text: 1000 };
 
