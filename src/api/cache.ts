@@ -69,7 +69,11 @@ class Generations {
  * Whether a request's answer is kept, asked with its body's text as soon as it arrives: the JSON parser skips
  * parsing a body whose answer is already known.
  */
-export type KnownAnswers = (request: FastifyRequest, text: string) => boolean;
+export interface KnownAnswers {
+  (request: FastifyRequest, text: string): boolean;
+  /** Bodies of more characters than this are never kept: not worth turning into text to be looked up. */
+  readonly largestBody: number;
+}
 
 /**
  * Every POST under /v1 is a pure function of its URL and body: the same text always gets the same answer, bit
@@ -103,10 +107,11 @@ export function installResponseCache(app: FastifyInstance, maxBytes: number): Kn
     }
     done(null, payload);
   });
-  return (request, text) => {
+  const known = (request: FastifyRequest, text: string): boolean => {
     if (!kept(request, text)) return false;
     request.answerKey = text;
     request.knownAnswer = cache.get(request.url, text) ?? null;
     return request.knownAnswer !== null;
   };
+  return Object.assign(known, { largestBody });
 }

@@ -76,7 +76,10 @@ export function installJsonParser(
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
     const bytes = body as Buffer;
     if (unparsed && bytes.length > unparsed.aboveBytes && unparsed.urls.has(request.routeOptions.url ?? "")) {
-      done(null, new UnparsedBody(bytes));
+      // Its answer may be kept all the same (a UTF-8 body has at least as many bytes as characters); its text is
+      // the key, so it is made only for a body short enough to be kept.
+      if (known && bytes.length <= known.largestBody && known(request, bytes.toString("utf8"))) done(null, undefined);
+      else done(null, new UnparsedBody(bytes));
       return;
     }
     const text = bytes.toString("utf8");

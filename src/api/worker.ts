@@ -3,7 +3,7 @@
  * parsing and validating a body left unparsed, and serializing the answer, so that the event loop only moves
  * bytes. A client's error crosses back as its problem body, since errors lose their class when cloned.
  */
-import { setPriority } from "node:os";
+import { getPriority, setPriority } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { MessagePort } from "node:worker_threads";
@@ -35,8 +35,16 @@ const settings = workerData as WorkerSettings;
 const inWorker = budget(settings.limits, null);
 
 // Linux keeps a nice value per thread, and setPriority(0, …) sets the calling thread's (elsewhere it would be
-// the whole process's, the event loop's included, so it is left alone there).
-if (process.platform === "linux") setPriority(0, settings.nice);
+// the whole process's, the event loop's included, so it is left alone there). Only ever lowered: a process
+// started nicer than that (nice -n 15, systemd's Nice=) may not raise a thread's priority, and the refusal
+// would end the worker.
+if (process.platform === "linux") {
+  try {
+    setPriority(0, Math.max(getPriority(0), settings.nice));
+  } catch {
+    // Left at the process's priority.
+  }
+}
 
 /**
  * A large request leaves tens of MB of garbage in this thread's heap, which V8 keeps, and the process's RSS

@@ -2,6 +2,7 @@ import supertest from "supertest";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { homework1 } from "../support/bodies.js";
+import { mulberry32 } from "../support/random.js";
 
 describe("answers to identical requests", () => {
   let app: Awaited<ReturnType<typeof buildApp>>;
@@ -86,6 +87,27 @@ describe("answers to identical requests", () => {
     expect(second.text).toBe(first.text);
     expect(first.text).toBe(inline.text);
     expect(second.headers["content-type"]).toBe(inline.headers["content-type"]);
+  });
+
+  it("keeps the answer to a body large enough to go to the pool unparsed (over 64 KiB)", async () => {
+    const pooled = await buildApp({ pool: { threads: 1 } });
+    await pooled.ready();
+    const random = mulberry32(3);
+    const column = (n: number) => Array.from({ length: n }, () => [random()]);
+    // 2000 samples of one feature: ~85 KB of JSON, and its answer (~180 KB) under the 256 KiB a worker streams.
+    const body = {
+      network: { layout: "rows", layers: [{ weight: [[0.5]] }], loss: "mse" },
+      input: column(2000),
+      target: column(2000),
+    };
+    expect(JSON.stringify(body).length).toBeGreaterThan(64 * 1024);
+    const first = await supertest(pooled.server).post("/v1/gradients").send(body);
+    const second = await supertest(pooled.server).post("/v1/gradients").send(body);
+    await pooled.close();
+    expect(first.status).toBe(200);
+    expect(first.headers["x-cache"]).toBeUndefined();
+    expect(second.headers["x-cache"]).toBe("hit");
+    expect(second.text).toBe(first.text);
   });
 
   it("is off with a budget of 0", async () => {

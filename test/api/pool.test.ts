@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import supertest from "supertest";
@@ -9,6 +9,7 @@ import { buildApp } from "../../src/app.js";
 import { useApp } from "../support/app.js";
 import { homework1 } from "../support/bodies.js";
 import { mulberry32 } from "../support/random.js";
+import { threadNice, threadNices } from "../support/threads.js";
 
 /** A training request of n×n weights and n samples: 3·2·n³ FLOPs per step for the matrix product alone. */
 function heavy(n: number, steps: number) {
@@ -60,13 +61,22 @@ describe("heavy requests in the worker pool", () => {
     // 4 million FLOPs: pooled (above 1e6 here), and not a body answered before (the cache would answer it); the
     // worker then idles for 5 s before it exits.
     expect((await request().post("/v1/train").send(heavy(32, 21))).status).toBe(200);
-    // /proc/self/task/<tid>/stat: after "(name) " come the state and then fields 4 to 52; nice is field 19.
-    const nice = (tid: string) =>
-      Number(readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1].split(" ")[16]);
-    const nices = readdirSync("/proc/self/task").map(nice);
     expect(POOL_THREAD_NICE).toBe(10);
-    expect(nices).toContain(POOL_THREAD_NICE);
-    expect(nice(String(process.pid))).toBe(0);
+    expect(threadNices()).toContain(POOL_THREAD_NICE);
+    expect(threadNice(process.pid)).toBe(0);
+  });
+
+  it.runIf(process.platform === "linux")("never raises a thread's priority: under nice 15 the pool stays at 15", () => {
+    // Raising a priority needs privilege; the test runs as root in CI, where it would succeed and show as a 10.
+    const child = spawnSync("nice", ["-n", "15", process.execPath, "--import", "tsx", "test/support/pooled-nices.ts"], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(child.status, child.stderr).toBe(0);
+    const { status, nices } = JSON.parse(child.stdout) as { status: number; nices: number[] };
+    expect(status).toBe(200);
+    expect(nices.length).toBeGreaterThan(2);
+    expect(new Set(nices)).toEqual(new Set([15]));
   });
 
   it("keeps small requests on the event loop, where no deadline applies", async () => {
