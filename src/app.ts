@@ -109,7 +109,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   });
   const limits = { ...defaultLimits, ...options.limits };
   const poolOptions = { ...defaultPool, ...options.pool };
-  const pool = poolOptions.threads > 0 ? createPool(poolOptions, { limits, nice: POOL_THREAD_NICE }) : null;
+  const pool =
+    poolOptions.threads > 0
+      ? createPool(poolOptions, { limits, nice: POOL_THREAD_NICE }, (error) =>
+          app.log.error({ err: error }, "a pool worker failed outside a task"),
+        )
+      : null;
   app.addHook("onClose", async () => pool?.close());
 
   installProblemHandlers(app);

@@ -102,11 +102,23 @@ function pieceChannel(sink: PieceSink) {
   return { port: port2, ended, close: () => port1.close() };
 }
 
-export function createPool(options: PoolOptions, settings: WorkerSettings): ComputePool {
-  const here = new URL(import.meta.url);
-  const fromSource = here.pathname.endsWith(".ts");
+const here = new URL(import.meta.url);
+/** The workers' module: worker.js as built, or the TypeScript source through tsx when this is the source. */
+const workerModule = new URL(here.pathname.endsWith(".ts") ? "./worker-from-source.mjs" : "./worker.js", here).href;
+
+/**
+ * `onWorkerError` hears of a worker that failed outside any task (while starting, say): piscina reports that as
+ * an 'error' event on the pool, which would end the process if nothing listened. `filename` is the workers'
+ * module (worker.ts unless a test gives another).
+ */
+export function createPool(
+  options: PoolOptions,
+  settings: WorkerSettings,
+  onWorkerError: (error: Error) => void,
+  filename = workerModule,
+): ComputePool {
   const piscina = new Piscina({
-    filename: new URL(fromSource ? "./worker-from-source.mjs" : "./worker.js", here).href,
+    filename,
     minThreads: 0,
     maxThreads: options.threads,
     // An idle worker exits after a few seconds and gives its heap back; a new one starts in a few hundred ms.
@@ -119,6 +131,7 @@ export function createPool(options: PoolOptions, settings: WorkerSettings): Comp
     // values keeps it there for the thread's life. Large buffers and strings live outside it anyway.
     resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
+  piscina.on("error", onWorkerError);
   // Counted here rather than left to piscina's queue, whose capacity also counts threads still starting.
   let admitted = 0;
   return {

@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import supertest from "supertest";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { expressionExamples, gradeExamples } from "../../src/api/examples.js";
-import { deadline, POOL_THREAD_NICE } from "../../src/api/pool.js";
+import { defaultLimits } from "../../src/api/limits.js";
+import { createPool, deadline, defaultPool, POOL_THREAD_NICE, type PoolTask } from "../../src/api/pool.js";
 import { buildApp } from "../../src/app.js";
 import { useApp } from "../support/app.js";
 import { homework1 } from "../support/bodies.js";
@@ -101,6 +102,23 @@ describe("heavy requests in the worker pool", () => {
     expect(res.body.type).toBe("urn:gradserve:problem:non-finite");
     expect(res.body.errors[0].path).toBe("/target");
     expect(res.body).toStrictEqual(expected.body);
+  });
+});
+
+describe("a worker that fails as it starts", () => {
+  it("is reported, and the process goes on: the task ends at its deadline", async () => {
+    const failures: Error[] = [];
+    const pool = createPool(
+      { ...defaultPool, threads: 1, queue: 1, deadlineMs: 500 },
+      { limits: defaultLimits, nice: POOL_THREAD_NICE },
+      (error) => failures.push(error),
+      new URL("../support/failing-worker.mjs", import.meta.url).href,
+    );
+    const task = { parsed: { route: "gradients", body: homework1 } } as unknown as PoolTask;
+    await expect(pool.run(task)).rejects.toMatchObject({ reason: "deadline-exceeded" });
+    await pool.close();
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures[0].message).toBe("this worker fails as it starts");
   });
 });
 
