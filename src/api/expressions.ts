@@ -23,8 +23,14 @@ function bind(values: Record<string, WireValue> | undefined, forms: Map<string, 
 
 export type ExpressionProblemBody = Pick<ExpressionsRequestBody, "parameters" | "constants" | "expression" | "graph">;
 
-/** An expression or graph request, compiled, with how to compile it again with other constants (a mini-batch). */
-export function compileRequest(body: ExpressionProblemBody, forms: Map<string, WireForm>) {
+/**
+ * An expression or graph request, compiled, with how to compile it again with other constants (a mini-batch).
+ * Whatever route sends it (compute, train, grade), its stated size is checked against the limits first.
+ */
+export function compileRequest(body: ExpressionProblemBody, forms: Map<string, WireForm>, budget: Budget) {
+  const { expression, graph } = body;
+  if (expression !== undefined) budget.within("expressionLength", expression.length, ["expression"]);
+  if (graph !== undefined) budget.within("graphNodes", graph.nodes.length, ["graph", "nodes"]);
   const bindings: Bindings = { parameters: bind(body.parameters, forms), constants: bind(body.constants, forms) };
   const compileWith = (b: Bindings): CompiledExpression => {
     if (body.expression !== undefined) return compileExpression(body.expression, b);
@@ -58,7 +64,7 @@ export function solveExpressionRequest(
   description?: Description,
 ): SolvedExpression {
   const forms = new Map<string, WireForm>();
-  const { compiled } = compileRequest(body, forms);
+  const { compiled } = compileRequest(body, forms, budget);
   budget.admit(compiled.graph, 1 + checkPasses(compiled, body.check), description);
   return {
     compiled,

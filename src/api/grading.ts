@@ -1,4 +1,5 @@
 import { biasName, weightName } from "../core/compile/network.js";
+import { CoreError } from "../core/errors.js";
 import { compare, defaultTolerance, matches, type Tolerance } from "../core/grade.js";
 import { fromRows, scalar, type Tensor } from "../core/tensor.js";
 import { admitted, type Budget } from "./budget.js";
@@ -78,6 +79,16 @@ interface UpdateRelation {
 interface Expected {
   readonly items: ReadonlyMap<string, Tensor>;
   readonly updates: ReadonlyMap<string, UpdateRelation>;
+}
+
+/** Runs `solve`, pointing any error it raises at the request's "problem", where the problem it solves sits. */
+function withinProblem<T>(solve: () => T): T {
+  try {
+    return solve();
+  } catch (e) {
+    if (!(e instanceof CoreError) || !e.origin?.path) throw e;
+    throw new CoreError(e.kind, e.message, { ...e.origin, path: ["problem", ...e.origin.path] });
+  }
 }
 
 /** The answers to a problem, computed once: every gradable item of its endpoint's response. */
@@ -217,7 +228,7 @@ function gradeOne(
 }
 
 export function grade(body: GradeRequestBody, budget: Budget = admitted): GradeResponseBody {
-  const expected = solveProblem(body.problem, budget);
+  const expected = withinProblem(() => solveProblem(body.problem, budget));
   const t = body.tolerance ?? defaultTolerance;
   const wanted = body.items?.map((i) => (typeof i === "string" ? { path: i, weight: 1 } : i));
   const submissions = body.submissions ?? [body.submission as Record<string, unknown>];

@@ -38,7 +38,7 @@ export interface ProblemForm {
   readonly batching?: Omit<Batching, "size">;
 }
 
-export function problemForm(body: NetworkProblemBody | ExpressionProblemBody): ProblemForm {
+export function problemForm(body: NetworkProblemBody | ExpressionProblemBody, budget: Budget): ProblemForm {
   if ("network" in body) {
     const { compiled, forms, rebuild } = compileNetworkRequest(body);
     const columns = (body.network.layout ?? "columns") === "columns";
@@ -51,7 +51,7 @@ export function problemForm(body: NetworkProblemBody | ExpressionProblemBody): P
     };
   }
   const forms = new Map<string, WireForm>();
-  const { compiled, rebuild } = compileExpressionRequest(body, forms);
+  const { compiled, rebuild } = compileExpressionRequest(body, forms, budget);
   return { compiled, rebuild, forms, encode: (values) => ({ parameters: parametersWith(values, forms) }) };
 }
 
@@ -107,7 +107,7 @@ function stateFrom(sent: TrainRequestBody["state"], spec: OptimizerSpec, form: P
 }
 
 export function runTraining(body: TrainRequestBody, budget: Budget = admitted): TrainResponseBody {
-  const form = problemForm(body);
+  const form = problemForm(body, budget);
   // Every step is a forward and a reverse pass, and the final loss one more forward.
   budget.admit(form.compiled.graph, body.steps + 1);
   const spec = optimizerSpec(body.optimizer);

@@ -385,6 +385,38 @@ describe("POST /v1/grade", () => {
     expect(await grades({ rtol: 0, atol: 0.001 }, 6.205)).toBe(0);
   });
 
+  describe("a problem that cannot be solved is the request's error, pointed at where the problem sits", () => {
+    it("a shape mismatch in the problem's network, at /problem/network/…", async () => {
+      const problem = { network: { layers: [{ weight: [[1, 2]] }], loss: "mse" }, input: [[1], [2], [3]], target: 1 };
+      const res = await api.post("/v1/grade", { problem, submission: { loss: 1 } });
+      expect(res.status).toBe(422);
+      expect(res.body.type).toBe("urn:gradserve:problem:shape-mismatch");
+      expect(res.body.errors[0].path).toBe("/problem/network/layers/0/weight");
+    });
+
+    it("an expression over MAX_EXPRESSION_LENGTH, at /problem/expression, as on every route", async () => {
+      const names = Array.from({ length: 2000 }, (_, i) => `p${i}`);
+      const expression = names.join("+");
+      expect(expression.length).toBeGreaterThan(10_000);
+      const parameters = Object.fromEntries(names.map((n) => [n, 0.5]));
+      const graded = await api.post("/v1/grade", { problem: { parameters, expression }, submission: { loss: 1 } });
+      const trained = await api.post("/v1/train", {
+        parameters,
+        expression,
+        steps: 1,
+        optimizer: { type: "sgd", lr: 0.1 },
+      });
+      const computed = await api.post("/v1/expressions", { parameters, expression });
+      for (const res of [graded, trained, computed]) {
+        expect(res.status).toBe(422);
+        expect(res.body.type).toBe("urn:gradserve:problem:limit-exceeded");
+        expect(res.body.detail).toContain("MAX_EXPRESSION_LENGTH");
+      }
+      expect(graded.body.errors[0].path).toBe("/problem/expression");
+      expect(trained.body.errors[0].path).toBe("/expression");
+    });
+  });
+
   describe("?format=gradescope", () => {
     it("a single submission: one results.json object, a test per item", async () => {
       const res = await api.post("/v1/grade?format=gradescope", {
