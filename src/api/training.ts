@@ -107,6 +107,7 @@ function stateFrom(sent: TrainRequestBody["state"], spec: OptimizerSpec, form: P
 }
 
 export function runTraining(body: TrainRequestBody, budget: Budget = admitted): TrainResponseBody {
+  budget.within("trainSteps", body.steps, ["steps"]);
   const form = problemForm(body, budget);
   // Every step is a forward and a reverse pass, and the final loss one more forward.
   budget.admit(form.compiled.graph, body.steps + 1);

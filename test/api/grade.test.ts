@@ -417,6 +417,24 @@ describe("POST /v1/grade", () => {
     });
   });
 
+  describe("a deployment's MAX_TRAIN_STEPS holds for a graded training problem too", () => {
+    const limited = useApp({ limits: { trainSteps: 5 } });
+    it("6 steps: 422 at /problem/steps", async () => {
+      const problem = {
+        parameters: { w: 0.5 },
+        expression: "(w - 1)^2",
+        steps: 6,
+        optimizer: { type: "sgd", lr: 0.1 },
+      };
+      const res = await limited.post("/v1/grade", { problem, submission: { finalLoss: 0 } });
+      expect(res.status).toBe(422);
+      expect(res.body.detail).toContain("MAX_TRAIN_STEPS");
+      expect(res.body.errors[0].path).toBe("/problem/steps");
+      const ok = await limited.post("/v1/grade", { problem: { ...problem, steps: 5 }, submission: { finalLoss: 0 } });
+      expect(ok.status).toBe(200);
+    });
+  });
+
   describe("?format=gradescope", () => {
     it("a single submission: one results.json object, a test per item", async () => {
       const res = await api.post("/v1/grade?format=gradescope", {
