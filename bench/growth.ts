@@ -40,7 +40,7 @@ const OFFLOAD_ABOVE = 2e7; // POOL_OFFLOAD_FLOPS's default (src/api/pool.ts)
 
 const { homeworkExamples } = await builtModule<typeof Examples>("api/examples.js");
 const { compileNetwork } = await builtModule<typeof Compile>("core/compile/network.js");
-const { estimateFlops, estimateWork, leafEntries } = await builtModule<typeof Cost>("core/cost.js");
+const { estimateFlops, leafEntries, nodeWork } = await builtModule<typeof Cost>("core/cost.js");
 const { zeros } = await builtModule<typeof TensorModule>("core/tensor.js");
 
 /**
@@ -58,7 +58,8 @@ function cost(w: number, b: number): { flops: number; work: number; numbers: num
     input: zeros(b, w),
     target: zeros(b, w),
   });
-  return { flops: estimateFlops(graph), work: estimateWork(graph, 1), numbers: leafEntries(graph) };
+  const flops = estimateFlops(graph);
+  return { flops, work: flops + nodeWork(graph, 1), numbers: leafEntries(graph) };
 }
 
 /** The request as JSON, written row by row so that the large ones need no giant intermediate object. */

@@ -1,4 +1,4 @@
-import { estimateFlops, estimateWork, leafEntries } from "../core/cost.js";
+import { estimateFlops, leafEntries, nodeWork } from "../core/cost.js";
 import { CoreError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
 import { shapeText } from "../core/tensor.js";
@@ -90,7 +90,7 @@ export function budget(limits: Limits, offloadAbove: number | null): Budget {
       const nodes = graph.nodes.length;
       if (description === "svg") within("pictureNodes", nodes, ["format"]);
       if (offloadAbove === null) return;
-      const work = estimateWork(graph, repeats);
+      const work = flops + nodeWork(graph, repeats);
       if (work > offloadAbove) throw new Offload(`${work} FLOPs' worth of work`);
       if (description && nodes > OFFLOAD_DESCRIBED_NODES[description]) {
         throw new Offload(`describing ${nodes} nodes as ${description}`);

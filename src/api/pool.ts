@@ -12,7 +12,10 @@ export interface PoolOptions {
   readonly queue: number;
   /** A task still running after this long is ended (its thread is terminated) with 504. */
   readonly deadlineMs: number;
-  /** Estimated work (floating-point operations and each node's own cost: estimateWork) above which a request runs in the pool. */
+  /**
+   * Estimated work above which a request runs in the pool: its floating-point operations and each node's own cost
+   * (nodeWork, cost.ts).
+   */
   readonly offloadAboveFlops: number;
   /** Body bytes above which a compute request is parsed, validated and computed in the pool. */
   readonly offloadAboveBytes: number;

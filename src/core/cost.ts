@@ -36,12 +36,12 @@ export const NODE_PASS_FLOPS = 1000;
 export const NODE_REQUEST_FLOPS = 10_000;
 
 /**
- * The time a request of `passes` forward and reverse passes takes, in floating-point operations' worth: its
- * arithmetic and each node's own cost, so that a graph of many scalar nodes, or one trained for many steps,
- * weighs what it takes, not what its arithmetic would.
+ * What a request of `passes` forward and reverse passes costs beyond its arithmetic, in floating-point operations'
+ * worth: each node's own cost, so that a graph of many scalar nodes, or one trained for many steps, weighs what it
+ * takes, not what its arithmetic (estimateFlops) would.
  */
-export function estimateWork(graph: Graph, passes: number): number {
+export function nodeWork(graph: Graph, passes: number): number {
   let ops = 0;
   for (const node of graph.nodes) if (node.kind === "op") ops++;
-  return (estimateFlops(graph) + NODE_PASS_FLOPS * ops) * passes + NODE_REQUEST_FLOPS * graph.nodes.length;
+  return NODE_PASS_FLOPS * ops * passes + NODE_REQUEST_FLOPS * graph.nodes.length;
 }
