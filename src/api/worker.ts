@@ -52,9 +52,9 @@ if (process.platform === "linux") {
  * way, this thread collects, and the memory goes back to the system before the next request.
  */
 setFlagsFromString("--expose-gc");
+const collect = runInNewContext("gc") as () => void;
 /** A task whose body or answer is larger than this (or whose answer was streamed) is followed by a collection. */
 const COLLECT_AFTER_BYTES = 1024 * 1024;
-const collect = runInNewContext("gc") as () => void;
 
 /** Moved to the event loop rather than copied, as a cloned string would be once into the message and once out. */
 function moved(reply: { json: Uint8Array }): WorkerReply {
