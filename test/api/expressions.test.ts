@@ -233,10 +233,13 @@ describe("errors on POST /v1/expressions", () => {
     expect(dangling.errors[0]).toMatchObject({ path: "/graph/nodes/0", message: expect.stringContaining("'q'") });
   });
 
-  it("answers text nested too deeply for the parser with 422, not a 5xx", async () => {
+  it("refuses text nested more than 256 levels deep with 422, pointing where the limit is passed", async () => {
     const body = await fails({ parameters: { x: 1 }, expression: `${"-".repeat(9999)}x` }, 422);
     expect(body.type).toBe("urn:gradserve:problem:limit-exceeded");
-    expect(body.detail).toBe("the expression nests too deeply; split it into several statements");
+    expect(body.errors[0]).toMatchObject({ line: 1, column: 257 });
+    expect(body.detail).toBe(
+      "line 1, column 257: the expression nests more than 256 levels deep here (parentheses, calls, signs and powers inside one another); split it into several statements",
+    );
   });
 
   it("rejects an unknown op in a graph with the valid list", async () => {

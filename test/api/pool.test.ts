@@ -158,6 +158,36 @@ describe("a pooled task's deadline", () => {
   });
 });
 
+describe("expressions nested to the limit and beyond, answered alike on the event loop and in the pool", () => {
+  // A worker thread's stack is four times the event loop's: before MAX_NESTING, 1,200 nested parentheses were
+  // refused on one and computed on the other.
+  const unparsed = useApp({ pool: { threads: 1, offloadAboveBytes: 0 } }).request;
+  const inline = useApp({ pool: { threads: 0 } }).request;
+  const nested: [string, (levels: number) => string][] = [
+    ["parentheses", (n) => `${"(".repeat(n)}x${")".repeat(n)}`],
+    ["calls", (n) => `${"sigmoid(".repeat(n)}x${")".repeat(n)}`],
+    ["signs", (n) => `${"-".repeat(n)}x`],
+    ["powers", (n) => `${"x^".repeat(n)}x`],
+  ];
+  const cases: [string, string, number][] = [
+    ...nested.flatMap(([what, text]): [string, string, number][] => [
+      [`256 levels of ${what}`, text(256), 200],
+      [`257 levels of ${what}`, text(257), 422],
+    ]),
+    ["a sum of 4,999 terms", Array(4999).fill("x").join("+"), 200],
+    ["9,999 transposes", `x${"'".repeat(9999)}`, 200],
+  ];
+
+  it.each(cases)("%s", async (_, expression, status) => {
+    const body = { parameters: { x: 0.5 }, expression };
+    const send = (request: ReturnType<typeof inline>) => request.post("/v1/expressions").send(body);
+    const [expected, pooled] = [await send(inline()), await send(unparsed())];
+    expect(expected.status).toBe(status);
+    expect(pooled.status).toBe(status);
+    expect(pooled.text).toBe(expected.text);
+  });
+});
+
 describe("large bodies, parsed and validated in the worker pool", () => {
   // Every compute body counts as large here, so each request below takes the pool's unparsed lane.
   const limits = { expressionLength: 40, trainSteps: 50 };

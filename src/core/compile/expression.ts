@@ -1,7 +1,7 @@
 import { CoreError, type Origin } from "../errors.js";
 import type { At, Expr, Statement } from "../expression/ast.js";
-import { print, printAtMost } from "../expression/ast.js";
-import { parseProgram, tooDeep } from "../expression/parse.js";
+import { printAtMost } from "../expression/ast.js";
+import { parseProgram } from "../expression/parse.js";
 import { opNames, registry } from "../ops/registry.js";
 import type { CompiledProblem } from "../problem.js";
 import type { Tensor } from "../tensor.js";
@@ -23,6 +23,9 @@ export interface CompiledExpression extends CompiledProblem {
 const operatorOp = { "+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow" } as const;
 
 const position = (at: At): Origin => ({ position: at });
+
+/** The nodes whose first operand compile follows in a loop. */
+type Spine = Extract<Expr, { kind: "binary" | "neg" | "transpose" }>;
 
 /** A number written in the text, possibly negated (leaky_relu(x, -0.2)); undefined for anything else. */
 function literalValue(e: Expr): number | undefined {
@@ -47,11 +50,7 @@ export function bindLeaves(p: ProblemBuilder, bindings: Bindings): Map<string, n
 
 /** Compiles expression text onto the core graph; the last statement is the output. */
 export function compileExpression(text: string, bindings: Bindings): CompiledExpression {
-  try {
-    return compileStatements(parseProgram(text), bindings);
-  } catch (e) {
-    throw e instanceof RangeError ? tooDeep() : e;
-  }
+  return compileStatements(parseProgram(text), bindings);
 }
 
 function compileStatements(statements: readonly Statement[], bindings: Bindings): CompiledExpression {
@@ -60,7 +59,31 @@ function compileStatements(statements: readonly Statement[], bindings: Bindings)
   const scope = bindLeaves(p, bindings);
   const named = new Map<string, number>();
 
-  const compile = (e: Expr, name?: string): number => {
+  /**
+   * A long sum or a run of transposes is a tree as deep as it is long (5,000 terms fit in the length limit), while
+   * the nesting limit bounds only what is inside parentheses, signs and powers. So the left-hand operands are
+   * followed in a loop, and the recursion (into right-hand operands and arguments) is only as deep as the nesting.
+   */
+  const compile = (top: Expr, name?: string): number => {
+    const spine: Spine[] = [];
+    let e = top;
+    while (e.kind === "binary" || e.kind === "neg" || e.kind === "transpose") {
+      spine.push(e);
+      e = e.kind === "binary" ? e.left : e.operand;
+    }
+    let value = leaf(e, spine.length === 0 ? name : undefined);
+    for (let i = spine.length - 1; i >= 0; i--) {
+      const s = spine[i];
+      const options = { name: (i === 0 ? name : undefined) ?? label(s), origin: position(s.at) };
+      value =
+        s.kind === "binary"
+          ? b.apply(operatorOp[s.op], [value, compile(s.right)], options)
+          : b.apply(s.kind, [value], options);
+    }
+    return value;
+  };
+
+  const leaf = (e: Exclude<Expr, Spine>, name?: string): number => {
     switch (e.kind) {
       case "number":
         return p.literal(e.value);
@@ -75,15 +98,6 @@ function compileStatements(statements: readonly Statement[], bindings: Bindings)
         }
         return found;
       }
-      case "neg":
-        return b.apply("neg", [compile(e.operand)], { name: name ?? label(e), origin: position(e.at) });
-      case "transpose":
-        return b.apply("transpose", [compile(e.operand)], { name: name ?? label(e), origin: position(e.at) });
-      case "binary":
-        return b.apply(operatorOp[e.op], [compile(e.left), compile(e.right)], {
-          name: name ?? label(e),
-          origin: position(e.at),
-        });
       case "call":
         return call(e, name);
     }
@@ -121,7 +135,7 @@ function compileStatements(statements: readonly Statement[], bindings: Bindings)
       if (value === undefined) {
         throw new CoreError(
           "unknown",
-          `${e.fn}: the attribute '${attrNames[i]}' must be a number written in the text, not ${print(arg)}`,
+          `${e.fn}: the attribute '${attrNames[i]}' must be a number written in the text, not ${label(arg)}`,
           position(arg.at),
         );
       }

@@ -1,6 +1,7 @@
 import peggy from "peggy";
 import { CoreError } from "../errors.js";
 import type { Statement } from "./ast.js";
+import { checkNesting } from "./nesting.js";
 
 /**
  * The expression language. Precedence from loosest to tightest: + -, then * / @ (left-associative, as in
@@ -114,12 +115,15 @@ const parser = peggy.generate(
   ${grammar}`,
 );
 
-/** Parses expression text; a syntax error says where, what was expected and what was found. */
+/**
+ * Parses expression text; a syntax error says where, what was expected and what was found. Text nested deeper
+ * than MAX_NESTING is refused first, so that the parser's recursion stays within every thread's stack.
+ */
 export function parseProgram(text: string): Statement[] {
+  checkNesting(text);
   try {
     return parser.parse(text) as Statement[];
   } catch (e) {
-    if (e instanceof RangeError) throw tooDeep();
     if (!(e instanceof parser.SyntaxError)) throw e;
     const { line, column } = e.location.start;
     // error() in a grammar action carries its own message and no expectations.
@@ -128,14 +132,6 @@ export function parseProgram(text: string): Statement[] {
     const found = e.found === null ? "the end of the text" : JSON.stringify(e.found);
     throw new CoreError("syntax", `expected ${oneOf(expected)} but found ${found}`, { position: { line, column } });
   }
-}
-
-/**
- * The parser and the compiler recurse once per level of nesting; thousands of unary minus signs or quotes in a
- * row exhaust the call stack, which is the client's text being too deep, not a fault of the service.
- */
-export function tooDeep(): CoreError {
-  return new CoreError("limit", "the expression nests too deeply; split it into several statements");
 }
 
 function describe(x: peggy.parser.Expectation): string {
