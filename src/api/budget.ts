@@ -10,7 +10,10 @@ import type { Limits } from "./limits.js";
  * passes the request will run (training steps, finite-difference checks).
  */
 export interface Budget {
-  /** A size the request states outright (steps, expression length, graph nodes), checked before any parsing. */
+  /**
+   * A size the request states outright (steps, expression length, graph nodes), checked before any parsing; a
+   * long expression or a large graph goes to the pool from here (OFFLOAD_STATED).
+   */
   within(stated: StatedSize, value: number, path: readonly (string | number)[]): void;
   /**
    * `description` is what the answer describes of the graph besides its numbers, if anything: an SVG picture must
@@ -50,16 +53,27 @@ export class Offload extends Error {
  */
 export const OFFLOAD_DESCRIBED_NODES: Record<Description, number> = { svg: 30, text: 1000 };
 
+/**
+ * Expressions and graphs longer than these are parsed and compiled in the pool: on the event loop a 9,000-character
+ * expression of 1,700 parameters took ~10 ms to parse, compile and weigh, only to learn that it belonged in the
+ * pool (where it was compiled again). Below them, compiling costs the event loop a few ms at most.
+ */
+export const OFFLOAD_STATED: Partial<Record<StatedSize, number>> = { expressionLength: 2000, graphNodes: 500 };
+
 /** No limits: for callers that admitted the request themselves (the tests, the benchmarks). */
 export const admitted: Budget = { within: () => undefined, admit: () => undefined };
 
 export function budget(limits: Limits, offloadAbove: number | null): Budget {
   const within: Budget["within"] = (stated, value, path) => {
-    if (value <= limits[stated]) return;
     const { what, setting, instead = "" } = statedSizes[stated];
-    throw new CoreError("limit", `${what} is ${value}, over the limit of ${limits[stated]} (${setting})${instead}`, {
-      path,
-    });
+    if (value > limits[stated]) {
+      throw new CoreError("limit", `${what} is ${value}, over the limit of ${limits[stated]} (${setting})${instead}`, {
+        path,
+      });
+    }
+    if (offloadAbove !== null && value > (OFFLOAD_STATED[stated] ?? Number.POSITIVE_INFINITY)) {
+      throw new Offload(`${what}, ${value}`);
+    }
   };
   return {
     within,

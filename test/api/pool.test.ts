@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import supertest from "supertest";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { OFFLOAD_STATED } from "../../src/api/budget.js";
 import { expressionExamples, gradeExamples } from "../../src/api/examples.js";
 import { defaultLimits } from "../../src/api/limits.js";
 import { createPool, deadline, defaultPool, POOL_THREAD_NICE, type PoolTask } from "../../src/api/pool.js";
@@ -290,11 +291,77 @@ describe("large bodies, parsed and validated in the worker pool", () => {
     });
 
     it("DOT text or an explanation of more than 1000 nodes; the plain answer stays", async () => {
-      expect(await status(333, { format: "dot" })).toBe(200);
-      expect(await status(334, { format: "dot" })).toBe(504);
-      expect(await status(333, { explain: true })).toBe(200);
-      expect(await status(334, { explain: true })).toBe(504);
-      expect(await status(334, {})).toBe(200);
+      // x with n transposes: n + 1 nodes in n + 1 characters, short enough to be compiled on the event loop.
+      const transposes = async (n: number, extra: object) =>
+        (
+          await request()
+            .post("/v1/expressions")
+            .send({ parameters: { x: 0.5 }, expression: `x${"'".repeat(n)}`, ...extra })
+        ).status;
+      expect(await transposes(999, { format: "dot" })).toBe(200);
+      expect(await transposes(1000, { format: "dot" })).toBe(504);
+      expect(await transposes(999, { explain: true })).toBe(200);
+      expect(await transposes(1000, { explain: true })).toBe(504);
+      expect(await transposes(1000, {})).toBe(200);
+    });
+  });
+
+  describe("long expressions and large graphs, sent to the pool by their stated size before any parsing", () => {
+    const request = useApp({ pool: { threads: 1, deadlineMs: 1 } }).request;
+    /** A sum of exactly `chars` characters: x + x + …, padded with spaces. */
+    const sum = (chars: number) =>
+      Array(Math.floor((chars + 3) / 4))
+        .fill("x")
+        .join(" + ")
+        .padEnd(chars);
+    /** n_1 = w + w, n_i = n_(i-1) + w, sent last node first. */
+    const chain = (n: number) => ({
+      nodes: Array.from({ length: n }, (_, i) => ({
+        id: `n${n - i}`,
+        op: "add",
+        inputs: [n - i === 1 ? "w" : `n${n - i - 1}`, "w"],
+      })),
+      output: `n${n}`,
+    });
+
+    it.each([
+      ["an expression", "expression", 2000, (n: number) => ({ constants: { x: 1 }, expression: sum(n) })],
+      ["a graph", "graph nodes", 500, (n: number) => ({ parameters: { w: 1 }, graph: chain(n) })],
+    ])("%s: up to OFFLOAD_STATED's %s on the event loop, beyond them in the pool", async (_, what, most, body) => {
+      expect(OFFLOAD_STATED).toEqual({ expressionLength: 2000, graphNodes: 500 });
+      expect((await request().post("/v1/expressions").send(body(most))).status).toBe(200);
+      expect(
+        (
+          await request()
+            .post("/v1/expressions")
+            .send(body(most + 1))
+        ).status,
+        what,
+      ).toBe(504);
+    });
+
+    it("on every route that compiles one: training and grading", async () => {
+      const long = { parameters: { w: 1 }, constants: { x: 1 }, expression: `w * (${sum(1995)})` };
+      expect(long.expression).toHaveLength(2001);
+      const train = { ...long, steps: 1, optimizer: { type: "sgd", lr: 0.1 } };
+      expect((await request().post("/v1/train").send(train)).status).toBe(504);
+      const grade = { problem: long, submissions: [{ loss: 1 }] };
+      expect((await request().post("/v1/grade").send(grade)).status).toBe(504);
+      const short = { ...long, expression: "w * x" };
+      expect(
+        (
+          await request()
+            .post("/v1/train")
+            .send({ ...train, ...short })
+        ).status,
+      ).toBe(200);
+      expect(
+        (
+          await request()
+            .post("/v1/grade")
+            .send({ ...grade, problem: short })
+        ).status,
+      ).toBe(200);
     });
   });
 
@@ -313,23 +380,6 @@ describe("large bodies, parsed and validated in the worker pool", () => {
     it("a scalar expression trained for 10 000 steps runs in the pool; for 100 steps, on the event loop", async () => {
       expect((await request().post("/v1/train").send(training(100))).status).toBe(200);
       expect((await request().post("/v1/train").send(training(10_000))).status).toBe(504);
-    });
-
-    it("a graph of 2,500 scalar nodes runs in the pool, one of 1,500 on the event loop (~9 µs a node to compile and answer)", async () => {
-      /** n_1 = w + w, n_i = n_(i-1) + w, sent last node first. */
-      const chain = (n: number) => ({
-        parameters: { w: 0.001 },
-        graph: {
-          nodes: Array.from({ length: n }, (_, i) => ({
-            id: `n${n - i}`,
-            op: "add",
-            inputs: [n - i === 1 ? "w" : `n${n - i - 1}`, "w"],
-          })),
-          output: `n${n}`,
-        },
-      });
-      expect((await request().post("/v1/expressions").send(chain(1500))).status).toBe(200);
-      expect((await request().post("/v1/expressions").send(chain(2500))).status).toBe(504);
     });
   });
 

@@ -2,26 +2,19 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { evaluate } from "../../src/core/autodiff.js";
 import { compileExpression } from "../../src/core/compile/expression.js";
-import {
-  type At,
-  type BinaryOperator,
-  type Expr,
-  print,
-  printAtMost,
-  printProgram,
-  type Statement,
-} from "../../src/core/expression/ast.js";
+import type { At, BinaryOperator, Expr, Statement } from "../../src/core/expression/ast.js";
 import { MAX_NESTING } from "../../src/core/expression/nesting.js";
 import { parseProgram } from "../../src/core/expression/parse.js";
 import { coreError } from "../support/core.js";
+import { print, printProgram } from "../support/print.js";
 
-/** A deep copy without the `at` locations, so that trees can be compared by their structure alone. */
+/** A deep copy without the locations (`at`, `span`), so that trees can be compared by their structure alone. */
 function strip(x: unknown): unknown {
   if (Array.isArray(x)) return x.map(strip);
   if (x !== null && typeof x === "object") {
     return Object.fromEntries(
       Object.entries(x)
-        .filter(([k]) => k !== "at")
+        .filter(([k]) => k !== "at" && k !== "span")
         .map(([k, v]) => [k, strip(v)]),
     );
   }
@@ -269,6 +262,7 @@ describe("statements, comments and numbers", () => {
 // ---------------------------------------------------------------- round trip
 
 const at: At = { line: 0, column: 0 };
+const located = { at, span: { start: 0, end: 0 } };
 const identifier = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,6}$/);
 /** Non-negative finite float64s (a parsed tree never holds a negative number), tiny and huge ones included. */
 const nonNegative = fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }).map(Math.abs);
@@ -284,24 +278,24 @@ const keyword = fc.record({
 const { tree } = fc.letrec<{ tree: Expr }>((tie) => ({
   tree: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
-    nonNegative.map((value): Expr => ({ kind: "number", value, at })),
-    identifier.map((name): Expr => ({ kind: "name", name, at })),
-    tie("tree").map((operand): Expr => ({ kind: "neg", operand, at })),
+    nonNegative.map((value): Expr => ({ kind: "number", value, ...located })),
+    identifier.map((name): Expr => ({ kind: "name", name, ...located })),
+    tie("tree").map((operand): Expr => ({ kind: "neg", operand, ...located })),
     fc
       .record({
         op: fc.constantFrom<BinaryOperator>("+", "-", "*", "/", "@", "^"),
         left: tie("tree"),
         right: tie("tree"),
       })
-      .map(({ op, left, right }): Expr => ({ kind: "binary", op, left, right, at })),
-    tie("tree").map((operand): Expr => ({ kind: "transpose", operand, at })),
+      .map(({ op, left, right }): Expr => ({ kind: "binary", op, left, right, ...located })),
+    tie("tree").map((operand): Expr => ({ kind: "transpose", operand, ...located })),
     fc
       .record({
         fn: identifier,
         args: fc.array(tie("tree"), { maxLength: 3 }),
         keywords: fc.array(keyword, { maxLength: 2 }),
       })
-      .map(({ fn, args, keywords }): Expr => ({ kind: "call", fn, args, keywords, at })),
+      .map(({ fn, args, keywords }): Expr => ({ kind: "call", fn, args, keywords, ...located })),
   ),
 }));
 
@@ -339,6 +333,53 @@ describe("printProgram and parseProgram are inverse on random trees", () => {
   ])("a string keyword holding %s survives print → parse", (_what, text) => {
     const program = parseProgram(text);
     expect(strip(parseProgram(printProgram(program)))).toEqual(strip(program));
+  });
+});
+
+describe("spans: each node's text, which names it in messages", () => {
+  /** Every node of a tree, the tree first. */
+  const nodes = (e: Expr): Expr[] => {
+    const children =
+      e.kind === "binary" ? [e.left, e.right] : e.kind === "call" ? e.args : "operand" in e ? [e.operand] : [];
+    return [e, ...children.flatMap(nodes)];
+  };
+
+  it("the text a node spans parses back to that node, on random trees written with spaces and comments", () => {
+    fc.assert(
+      fc.property(tree, fc.constantFrom("", " ", "  "), (e, space) => {
+        // Written by print, spaced out around every operator, after an assignment and before a comment.
+        const written = print(e).replace(/ ([-+*/@^]) /g, `${space}$1${space}`);
+        const text = `y = ${written} # the end`;
+        const [statement] = parseProgram(text);
+        for (const node of nodes(statement.value)) {
+          const spanned = text.slice(node.span.start, node.span.end);
+          expect(spanned.trim(), text).toBe(spanned);
+          expect(strip(expr(spanned)), `${spanned} in ${text}`).toEqual(strip(node));
+        }
+      }),
+      { seed: 20_261_128, numRuns: 300 },
+    );
+  });
+
+  it("names each value without a name by its text as written, its first 57 characters and ... past 60", () => {
+    const x = { rows: 1, cols: 1, data: Float64Array.of(1) };
+    const terms = Array.from({ length: 12 }, (_, i) => `x*${i}`);
+    const text = `y = sigmoid( x ) ;  ${terms.join("  +  ")}`;
+    const c = compileExpression(text, { parameters: new Map([["x", x]]), constants: new Map() });
+    const names = c.graph.nodes.filter((n) => n.kind === "op").map((n) => n.name);
+    expect(names.slice(0, 4)).toEqual(["y", "x*0", "x*1", "x*0  +  x*1"]);
+    expect(names).toContain("x*0  +  x*1  +  x*2  +  x*3  +  x*4  +  x*5  +  x*6  +  x*7");
+    expect(names.at(-1)).toBe(`${terms.join("  +  ").slice(0, 57)}...`);
+    expect(names.every((n) => n.length <= 60)).toBe(true);
+  });
+
+  it("spans what was written: a parenthesized node's parentheses and a transpose's quote are part of it", () => {
+    const e = expr("(a + b) * c''");
+    if (e.kind !== "binary" || e.right.kind !== "transpose") return expect.fail("wrong shape");
+    expect(e.span).toEqual({ start: 0, end: 13 });
+    expect(e.left.span).toEqual({ start: 0, end: 7 });
+    expect(e.right.span).toEqual({ start: 10, end: 13 });
+    expect(e.right.operand.span).toEqual({ start: 10, end: 12 });
   });
 });
 
@@ -418,26 +459,5 @@ describe("deeply nested texts", () => {
     const start = performance.now();
     parseProgram(`${"(".repeat(20)}x${")".repeat(20)}`);
     expect(performance.now() - start).toBeLessThan(100);
-  });
-});
-
-describe("printAtMost: a label of at most so many characters", () => {
-  const expressions = [
-    Array.from({ length: 300 }, (_, i) => `p${i}*p${i}`).join(" + "), // deep on the left
-    `${Array.from({ length: 200 }, (_, i) => `sigmoid(w${i} +`).join(" ")} x${")".repeat(200)}`, // deep on the right
-    `max(${Array.from({ length: 100 }, (_, i) => `a${i}`).join(", ")}, axis=0)`, // wide
-    "-(x') ^ 2 / 3.5",
-  ].map((text) => {
-    const [statement] = parseProgram(text);
-    return statement.value;
-  });
-
-  it("is the whole print when it fits, else its start and an ellipsis, for every length", () => {
-    for (const e of expressions) {
-      const whole = print(e);
-      for (let max = 4; max <= whole.length + 2; max += max < 80 ? 1 : 97) {
-        expect(printAtMost(e, max)).toBe(whole.length <= max ? whole : `${whole.slice(0, max - 3)}...`);
-      }
-    }
   });
 });

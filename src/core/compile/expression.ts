@@ -1,6 +1,5 @@
 import { CoreError, type Origin } from "../errors.js";
 import type { At, Expr, Statement } from "../expression/ast.js";
-import { printAtMost } from "../expression/ast.js";
 import { parseProgram } from "../expression/parse.js";
 import { opNames, registry } from "../ops/registry.js";
 import type { CompiledProblem } from "../problem.js";
@@ -34,9 +33,13 @@ function literalValue(e: Expr): number | undefined {
   return undefined;
 }
 
-/** How a node made from a piece of text is called in messages: the text itself, shortened if long. */
-function label(e: Expr): string {
-  return printAtMost(e, 60);
+/**
+ * How a node made from a piece of text is called in messages: the text itself, shortened if long. A slice of the
+ * text, so that naming every node of a 5,000-term sum costs no more than the sum.
+ */
+function labeller(text: string): (e: Expr) => string {
+  return ({ span }) =>
+    span.end - span.start <= 60 ? text.slice(span.start, span.end) : `${text.slice(span.start, span.start + 57)}...`;
 }
 
 export function bindLeaves(p: ProblemBuilder, bindings: Bindings): Map<string, number> {
@@ -50,10 +53,14 @@ export function bindLeaves(p: ProblemBuilder, bindings: Bindings): Map<string, n
 
 /** Compiles expression text onto the core graph; the last statement is the output. */
 export function compileExpression(text: string, bindings: Bindings): CompiledExpression {
-  return compileStatements(parseProgram(text), bindings);
+  return compileStatements(parseProgram(text), bindings, labeller(text));
 }
 
-function compileStatements(statements: readonly Statement[], bindings: Bindings): CompiledExpression {
+function compileStatements(
+  statements: readonly Statement[],
+  bindings: Bindings,
+  label: (e: Expr) => string,
+): CompiledExpression {
   const p = new ProblemBuilder();
   const b = p.graph;
   const scope = bindLeaves(p, bindings);

@@ -23,30 +23,35 @@ Product
   = head:Unary tail:(_ @MulOperator _ @Unary)* { return fold(head, tail); }
 
 Unary
-  = "-" _ operand:Unary { return { kind: "neg", operand, at: at(location()) }; }
+  = "-" _ operand:Unary { return { kind: "neg", operand, at: at(location()), span: span(location()) }; }
   / "+" _ @Unary
   / Power
 
 Power
   = base:Postfix tail:(_ @PowOperator _ @Unary)?
-    { return tail ? { kind: "binary", op: "^", left: base, right: tail[1], at: tail[0].at } : base; }
+    { return tail ? { kind: "binary", op: "^", left: base, right: tail[1], at: tail[0].at, span: span(location()) } : base; }
 
 Postfix
-  = operand:Primary quotes:(_ "'" { return at(location()); })*
-    { return quotes.reduce((e, q) => ({ kind: "transpose", operand: e, at: q }), operand); }
+  = operand:Primary quotes:(_ "'" { return location(); })*
+    {
+      return quotes.reduce(
+        (e, q) => ({ kind: "transpose", operand: e, at: at(q), span: { start: operand.span.start, end: q.end.offset } }),
+        operand,
+      );
+    }
 
 Primary
   = Number
   / Call
-  / name:Identifier { return { kind: "name", name, at: at(location()) }; }
-  / "(" _ @Expr _ ")"
+  / name:Identifier { return { kind: "name", name, at: at(location()), span: span(location()) }; }
+  / "(" _ e:Expr _ ")" { return { ...e, span: span(location()) }; }
 
 Call
   = fn:Identifier _ "(" _ args:Arguments? _ ")"
     {
       const list = args ?? [];
       return {
-        kind: "call", fn, at: at(location()),
+        kind: "call", fn, at: at(location()), span: span(location()),
         args: list.filter((a) => a.kind !== "keyword"),
         keywords: list.filter((a) => a.kind === "keyword").map(({ kind, ...k }) => k),
       };
@@ -77,7 +82,7 @@ Number "a number"
     {
       const value = Number(text);
       if (!Number.isFinite(value)) error("the number " + text + " is beyond float64's range");
-      return { kind: "number", value, at: at(location()) };
+      return { kind: "number", value, at: at(location()), span: span(location()) };
     }
 
 String "a string"
@@ -109,8 +114,13 @@ End "the end of the text"
 const parser = peggy.generate(
   `{{
     const at = (loc) => ({ line: loc.start.line, column: loc.start.column });
+    const span = (loc) => ({ start: loc.start.offset, end: loc.end.offset });
     const fold = (head, tail) =>
-      tail.reduce((left, [{ op, at }, right]) => ({ kind: "binary", op, left, right, at }), head);
+      tail.reduce(
+        (left, [{ op, at }, right]) =>
+          ({ kind: "binary", op, left, right, at, span: { start: left.span.start, end: right.span.end } }),
+        head,
+      );
   }}
   ${grammar}`,
 );
