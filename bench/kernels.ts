@@ -119,6 +119,7 @@ function breakdown(steps: number): { part: string; ms: number }[] {
   for (; step < steps; step++) {
     const compiled = compileNetwork(network(p));
     const graph: Graph = {
+      ...compiled.graph,
       nodes: compiled.graph.nodes.map((node): GraphNode => {
         if (node.kind !== "op") return node;
         const op = node.op;

@@ -28,6 +28,8 @@ export type GraphNode = LeafNode | OpNode;
 /** Nodes in topological order: every node's inputs come before it, so passes are plain loops. */
 export interface Graph {
   readonly nodes: readonly GraphNode[];
+  /** Each leaf's index by its name. */
+  readonly leaves: ReadonlyMap<string, number>;
 }
 
 export interface ApplyOptions {
@@ -42,7 +44,7 @@ export interface ApplyOptions {
  */
 export class GraphBuilder {
   private readonly nodes: GraphNode[] = [];
-  private readonly leafNames = new Set<string>();
+  private readonly leaves = new Map<string, number>();
 
   parameter(name: string, shape: Shape, origin?: Origin): number {
     return this.leaf("parameter", name, shape, origin);
@@ -88,13 +90,13 @@ export class GraphBuilder {
   }
 
   build(): Graph {
-    return { nodes: [...this.nodes] };
+    return { nodes: [...this.nodes], leaves: new Map(this.leaves) };
   }
 
   private leaf(kind: LeafNode["kind"], name: string, shape: Shape, origin?: Origin): number {
-    if (this.leafNames.has(name)) throw new CoreError("shape", `the name '${name}' is given twice`, origin);
-    this.leafNames.add(name);
+    if (this.leaves.has(name)) throw new CoreError("shape", `the name '${name}' is given twice`, origin);
     const index = this.nodes.length;
+    this.leaves.set(name, index);
     this.nodes.push({ kind, index, name, shape, origin });
     return index;
   }

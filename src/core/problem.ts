@@ -32,9 +32,9 @@ export function solve(problem: CompiledProblem, feeds = problem.feeds): Solution
 
 /** A leaf's index by name. */
 export function leafIndex(graph: Graph, name: string): number {
-  const node = graph.nodes.find((n) => n.kind !== "op" && n.name === name);
-  if (!node) throw new RangeError(`no leaf named ${name}`);
-  return node.index;
+  const index = graph.leaves.get(name);
+  if (index === undefined) throw new RangeError(`no leaf named ${name}`);
+  return index;
 }
 
 /** d(output)/d(leaf), zero where the output does not depend on it. */
