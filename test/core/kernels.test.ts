@@ -10,8 +10,11 @@ import {
   matmulTransA,
   matmulTransB,
   product,
+  WASM_SIGMOID_FROM,
+  wasmSigmoid,
 } from "../../src/core/kernels/matmul.js";
 import { compileGemm } from "../../src/core/kernels/wasm/build.mjs";
+import { sigmoid } from "../../src/core/numerics.js";
 import { registry } from "../../src/core/ops/registry.js";
 import { type Tensor, transpose, zeros } from "../../src/core/tensor.js";
 import { mulberry32 } from "../support/random.js";
@@ -219,6 +222,77 @@ describe("the matmul entry points", () => {
     const [da, db] = op.backward(g, [a, b], forward, {}, [true, true]);
     expectIdentical(da as Tensor, matmulReference(g, transpose(b)));
     expectIdentical(db as Tensor, matmulReference(transpose(a), g));
+  });
+});
+
+describe("the WebAssembly σ", () => {
+  /** The entries of xs where the kernel's σ and numerics.ts's differ, as [x, kernel, numerics], at most five. */
+  const mismatches = (xs: Float64Array): [number, number, number][] => {
+    const y = new Float64Array(xs.length);
+    expect(freshWasm.sigmoid(xs, y)).toBe(true);
+    const out: [number, number, number][] = [];
+    for (let i = 0; i < xs.length && out.length < 5; i++) {
+      if (!Object.is(y[i], sigmoid(xs[i]))) out.push([xs[i], y[i], sigmoid(xs[i])]);
+    }
+    return out;
+  };
+  /** n doubles on each side of x, one unit in the last place apart. */
+  const around = (x: number, n: number): number[] => {
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat64(0, x);
+    const bits = view.getBigUint64(0);
+    return Array.from({ length: 2 * n + 1 }, (_, d) => {
+      view.setBigUint64(0, bits + BigInt(d - n));
+      return view.getFloat64(0);
+    });
+  };
+
+  it("is bit for bit numerics.ts's sigmoid on a sweep from -800 to 800 and on random bit patterns", () => {
+    expect(mismatches(Float64Array.from({ length: 2_000_001 }, (_, i) => -800 + i * 0.0008))).toEqual([]);
+    const words = new Uint32Array(2_000_000).map(() => (rng() * 2 ** 32) >>> 0);
+    expect(mismatches(new Float64Array(words.buffer))).toEqual([]);
+    expect(mismatches(Float64Array.from({ length: 100_000 }, () => (rng() - 0.5) * 2 ** (-60 * rng())))).toEqual([]);
+  });
+
+  it("is bit for bit at fdlibm's range boundaries, where it hands entries back, and at every k's edges", () => {
+    const edges = [
+      0,
+      -0,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      5e-324,
+      2 ** -28, // below: e = 1 + x
+      0.5 * Math.LN2, // k = 0 below
+      1.5 * Math.LN2,
+      707, // from here on the entries are handed back to numerics.ts
+      708.3964185322641, // e^-|x| near the smallest normal
+      745.2, // e^-|x| subnormal, then 0
+      800,
+    ].flatMap((x) => [...around(x, 300), ...around(-x, 300)]);
+    const halves = Array.from({ length: 1030 }, (_, k) => [(k + 0.5) * Math.LN2, k * Math.LN2]).flat();
+    const xs = Float64Array.from([...edges, ...halves.flatMap((x) => [...around(x, 3), ...around(-x, 3)])]);
+    expect(mismatches(xs)).toEqual([]);
+  });
+
+  it("any length, odd ones included (the last entry of an odd count is handed back)", () => {
+    for (const n of [1, 2, 3, 7, 255, 256, 257, 1001]) {
+      expect(mismatches(Float64Array.from({ length: n }, () => (rng() - 0.5) * 20)), `n = ${n}`).toEqual([]);
+    }
+  });
+
+  it("is what the sigmoid op uses from WASM_SIGMOID_FROM entries, and its answer is the loop's", () => {
+    const op = registry.get("sigmoid");
+    if (!op) return expect.fail("no sigmoid op");
+    for (const n of [WASM_SIGMOID_FROM - 1, WASM_SIGMOID_FROM, 4 * WASM_SIGMOID_FROM + 1]) {
+      const x = random(1, n);
+      const y = op.forward([x], {});
+      expect(Array.from(y.data)).toEqual(Array.from(x.data, sigmoid));
+    }
+    expect(wasmSigmoid(new Float64Array(WASM_SIGMOID_FROM - 1), new Float64Array(WASM_SIGMOID_FROM - 1))).toBe(false);
+    expect(wasmSigmoid(new Float64Array(WASM_SIGMOID_FROM), new Float64Array(WASM_SIGMOID_FROM))).toBe(
+      wasmGemm() !== null,
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { Worker } from "node:worker_threads";
+import { sigmoid as sigmoidOf } from "../numerics.js";
 import { dims, type Operand } from "./gemm-js.js";
 
 /**
@@ -20,6 +21,11 @@ export interface WasmGemm {
    * worker failed (the caller then uses the portable kernels).
    */
   multiply(a: Operand, b: Operand): Float64Array | null;
+  /**
+   * y = σ(x) entry by entry with the module's other kernel, bit for bit numerics.ts's sigmoid (which computes the
+   * entries the kernel leaves to it); false where x does not fit the memory.
+   */
+  sigmoid(x: Float64Array, y: Float64Array): boolean;
   /** Threads a large product is split between (this one included). */
   readonly threads: number;
   /** How many products have been split between threads so far. */
@@ -82,6 +88,7 @@ interface Exports {
     ldc: number,
     work: number,
   ): void;
+  sigmoid(x: number, y: number, n: number, special: number): number;
 }
 
 const PAGE = 65536;
@@ -166,6 +173,21 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
   let broken = false;
   // Only this thread grows the memory, so a view made after each growth stays whole.
   let heap = new Float64Array(memory.buffer);
+  let indices = new Int32Array(memory.buffer);
+
+  /** Grows the memory to at least `end` bytes: false where it may not or the machine would not give it. */
+  const reserve = (end: number): boolean => {
+    if (end > MAX_BYTES) return false;
+    if (end <= heap.byteLength) return true;
+    try {
+      memory.grow(Math.ceil((end - heap.byteLength) / PAGE));
+    } catch {
+      return false; // the portable kernels allocate as they go
+    }
+    heap = new Float64Array(memory.buffer);
+    indices = new Int32Array(memory.buffer);
+    return true;
+  };
 
   /**
    * Workers start with the first product large enough to split; that product and those that follow until a
@@ -227,15 +249,7 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
       const pb = align(pa + a.data.length * 8);
       const pc = align(pb + b.data.length * 8);
       const end = pc + m * n * 8;
-      if (end > MAX_BYTES) return null;
-      if (end > heap.byteLength) {
-        try {
-          memory.grow(Math.ceil((end - heap.byteLength) / PAGE));
-        } catch {
-          return null; // the machine would not give the memory: the portable kernels allocate as they go
-        }
-        heap = new Float64Array(memory.buffer);
-      }
+      if (!reserve(end)) return null;
       heap.set(a.data, pa / 8);
       heap.set(b.data, pb / 8);
       // The kernel overwrites C whatever it held, except that a product over k = 0 writes nothing.
@@ -291,6 +305,21 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
         return null;
       }
       return heap.slice(pc / 8, end / 8);
+    },
+    sigmoid(x, y) {
+      const n = x.length;
+      const px = operands;
+      const py = align(px + n * 8);
+      const special = align(py + n * 8);
+      if (broken || !reserve(special + n * 4)) return false;
+      heap.set(x, px / 8);
+      const count = ex.sigmoid(px, py, n, special);
+      y.set(heap.subarray(py / 8, py / 8 + n));
+      for (let c = 0; c < count; c++) {
+        const i = indices[special / 4 + c];
+        y[i] = sigmoidOf(x[i]);
+      }
+      return true;
     },
     async warmUp(timeoutMs = 10_000) {
       const until = performance.now() + timeoutMs;

@@ -51,6 +51,19 @@ export function forceKernel(kernel: KernelName | undefined): void {
  */
 export const SMALL_PRODUCT = 1024;
 
+/**
+ * From this many entries σ runs in the WebAssembly kernel (unless a benchmark forced another kernel): below,
+ * the copies in and out of its memory cost more than its f64x2 lanes save (~9 ns an entry in JavaScript,
+ * ~5 in the kernel with its copies).
+ */
+export const WASM_SIGMOID_FROM = 256;
+
+/** y = σ(x) in the WebAssembly kernel where it is worth it and available: false if the caller must loop. */
+export function wasmSigmoid(x: Float64Array, y: Float64Array): boolean {
+  if (x.length < WASM_SIGMOID_FROM || (forced !== undefined && forced !== "wasm")) return false;
+  return wasmGemm()?.sigmoid(x, y) ?? false;
+}
+
 /** The kernel `product` uses for an m×k·k×n product when none is named. */
 export function chooseKernel(m: number, n: number, k: number): KernelName {
   if (m * n * k < SMALL_PRODUCT) return "simple";

@@ -1,3 +1,4 @@
+import { wasmSigmoid } from "../kernels/matmul.js";
 import { exp, sigmoid, softplus } from "../numerics.js";
 import { zeros } from "../tensor.js";
 import { apply, docFormula, type Formula, group, hadamard, ONE, piecewise, symbol } from "./formula.js";
@@ -89,6 +90,7 @@ export const unaryOps: readonly OpDef[] = [
     category: "activation",
     description: "σ(x) = 1 / (1 + e^(-x))",
     f: (x, y) => {
+      if (wasmSigmoid(x, y)) return;
       for (let i = 0; i < x.length; i++) y[i] = sigmoid(x[i]);
     },
     df: (g, _x, y, dx) => {

@@ -1,4 +1,5 @@
-// AssemblyScript source of the WebAssembly SIMD (f64x2) float64 GEMM used by ../gemm-wasm.ts.
+// AssemblyScript source of the WebAssembly SIMD (f64x2) float64 GEMM used by ../gemm-wasm.ts, and of its σ
+// (at the end).
 // Compiled by build.mjs beside it (npm run build:wasm, which npm run build, npm test and npm run dev run
 // first) with AssemblyScript's compileString. The extension is .as, not .ts, so that tsc and Biome, which
 // cover all of src/**/*.ts, leave this AssemblyScript (f64, v128, load<T>) alone.
@@ -204,4 +205,70 @@ export function gemm(
       }
     }
   }
+}
+
+// σ(x) two entries at a time, bit for bit numerics.ts's sigmoid: the same fdlibm exp of -|x|, with the same
+// operations in the same order (every lane op is IEEE-rounded like JavaScript's), and k chosen per lane as there.
+const SIGMOID_SAFE: f64 = 707; // below it k ≥ -1020, where 2^k is a normal number built from its bits
+const EXP_REDUCED: f64 = reinterpret<f64>(0x3fd62e4300000000);
+const EXP_TINY: f64 = reinterpret<f64>(0x3e30000000000000); // 2^-28
+const LN2_HI: f64 = reinterpret<f64>(0x3fe62e42fee00000);
+const LN2_LO: f64 = reinterpret<f64>(0x3dea39ef35793c76);
+const INV_LN2: f64 = reinterpret<f64>(0x3ff71547652b82fe);
+const P1: f64 = reinterpret<f64>(0x3fc555555555553e);
+const P2: f64 = reinterpret<f64>(0xbf66c16c16bebd93);
+const P3: f64 = reinterpret<f64>(0x3f11566aaf25de2c);
+const P4: f64 = reinterpret<f64>(0xbebbbd41c5d26bf1);
+const P5: f64 = reinterpret<f64>(0x3e66376972bea4d0);
+
+/** Writes index as the count-th i32 at `list`; the new count. */
+function mark(list: usize, count: i32, index: i32): i32 {
+  store<i32>(list + (<usize>count << 2), index);
+  return count + 1;
+}
+
+/**
+ * y[i] = σ(x[i]) for i < n. Entries this does not compute (|x| ≥ 707 or NaN, where e^-|x| is subnormal or
+ * needs fdlibm's special cases, and the last of an odd count) are left to the caller: their indices are
+ * written at `special` as i32s, and their number is returned.
+ */
+export function sigmoid(x: usize, y: usize, n: i32, special: usize): i32 {
+  let count = 0;
+  const one = f64x2.splat(1);
+  const two = f64x2.splat(2);
+  const zero = f64x2.splat(0);
+  const bias = i64x2.splat(1023);
+  for (let i = 0; i + 1 < n; i += 2) {
+    const at = <usize>i << 3;
+    const v = v128.load(x + at);
+    const ax = f64x2.abs(v);
+    const safe = i64x2.bitmask(f64x2.lt(ax, f64x2.splat(SIGMOID_SAFE)));
+    if (safe !== 3) {
+      if ((safe & 1) === 0) count = mark(special, count, i);
+      if ((safe & 2) === 0) count = mark(special, count, i + 1);
+    }
+    const z = f64x2.neg(ax);
+    const rounded = f64x2.convert_low_i32x4_s(
+      i32x4.trunc_sat_f64x2_s_zero(f64x2.sub(f64x2.mul(f64x2.splat(INV_LN2), z), f64x2.splat(0.5))),
+    );
+    const k = v128.bitselect(zero, rounded, f64x2.lt(ax, f64x2.splat(EXP_REDUCED)));
+    const hi = f64x2.sub(z, f64x2.mul(k, f64x2.splat(LN2_HI)));
+    const lo = f64x2.mul(k, f64x2.splat(LN2_LO));
+    const r = f64x2.sub(hi, lo);
+    const t = f64x2.mul(r, r);
+    let p = f64x2.add(f64x2.splat(P4), f64x2.mul(t, f64x2.splat(P5)));
+    p = f64x2.add(f64x2.splat(P3), f64x2.mul(t, p));
+    p = f64x2.add(f64x2.splat(P2), f64x2.mul(t, p));
+    p = f64x2.add(f64x2.splat(P1), f64x2.mul(t, p));
+    const c = f64x2.sub(r, f64x2.mul(t, p));
+    const q = f64x2.div(f64x2.mul(r, c), f64x2.sub(two, c));
+    const e0 = f64x2.sub(one, f64x2.sub(f64x2.sub(lo, q), hi));
+    const scale = i64x2.shl(i64x2.add(i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k)), bias), 52);
+    const tiny = f64x2.lt(ax, f64x2.splat(EXP_TINY));
+    const e = v128.bitselect(f64x2.add(one, z), f64x2.mul(e0, scale), tiny);
+    const numerator = v128.bitselect(one, e, f64x2.ge(v, zero));
+    v128.store(y + at, f64x2.div(numerator, f64x2.add(one, e)));
+  }
+  if (n & 1) count = mark(special, count, n - 1);
+  return count;
 }
