@@ -106,6 +106,9 @@ function coreStepper(withInput: boolean) {
  * carry timing wrappers of their ops, so no shared op is touched), the rest of solve, and sgdStep. Averaged
  * over a bounded number of steps on the default kernels.
  */
+/** The parts of a step that run in the WebAssembly module (src/core/kernels/wasm/gemm.as). */
+const KERNEL_PARTS = new Set(["matmul forward", "matmul backward", "sigmoid forward"]);
+
 function breakdown(steps: number): { part: string; ms: number }[] {
   // Per part, its time in each step (an op used twice in a step adds up within the step).
   const perStep = new Map<string, number[]>();
@@ -123,7 +126,8 @@ function breakdown(steps: number): { part: string; ms: number }[] {
       nodes: compiled.graph.nodes.map((node): GraphNode => {
         if (node.kind !== "op") return node;
         const op = node.op;
-        const part = (phase: string) => `${op.name} ${phase}${op.name === "matmul" ? "" : " (not a kernel)"}`;
+        const part = (phase: string) =>
+          `${op.name} ${phase}${KERNEL_PARTS.has(`${op.name} ${phase}`) ? " (WebAssembly)" : ""}`;
         const timed: OpDef = {
           ...op,
           forward: (inputs, attrs) => {
@@ -152,7 +156,7 @@ function breakdown(steps: number): { part: string; ms: number }[] {
     add("solve, all of it", performance.now() - t);
     t = performance.now();
     const next = sgdStep(problem, solution, LR);
-    add("sgdStep (not a kernel)", performance.now() - t);
+    add("sgdStep", performance.now() - t);
     const get = (name: string) => next.get(name) as Tensor;
     p = { W1: get("hidden.weight"), b1: get("hidden.bias"), W2: get("out.weight"), b2: get("out.bias") };
   }
