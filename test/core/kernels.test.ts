@@ -225,6 +225,21 @@ describe("the matmul entry points", () => {
   });
 });
 
+describe("a GEMM worker thread that fails as it starts", () => {
+  it("is left out: products run on the threads that did start, and the process goes on", async () => {
+    const gemm = gemmFromBytes(freshBytes, { threads: 2, parallelFrom: 1 }, "throw new Error('no thread here');");
+    const [a, b] = [random(40, 30), random(30, 50)];
+    const product = () => Array.from(gemm.multiply({ ...a, transposed: false }, { ...b, transposed: false }) ?? []);
+    const expected = Array.from(matmulReference(a, b).data);
+    expect(product()).toEqual(expected);
+    expect(await gemm.warmUp(20_000)).toBe(false);
+    expect(product()).toEqual(expected);
+    expect(gemm.splitProducts).toBe(0);
+    expect(gemm.broken).toBe(false);
+    await gemm.close();
+  });
+});
+
 describe("the WebAssembly σ", () => {
   /** The entries of xs where the kernel's σ and numerics.ts's differ, as [x, kernel, numerics], at most five. */
   const mismatches = (xs: Float64Array): [number, number, number][] => {

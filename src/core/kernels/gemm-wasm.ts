@@ -39,7 +39,7 @@ export interface WasmGemm {
   readonly broken: boolean;
   /**
    * Starts the worker threads now rather than with the first large product, and waits (at most timeoutMs)
-   * until they are ready: whether they all are.
+   * until each is ready or has failed to start: whether they all are ready.
    */
   warmUp(timeoutMs?: number): Promise<boolean>;
   /** Ends the worker threads; `multiply` then runs on this thread alone. */
@@ -154,8 +154,11 @@ function split(size: number, count: number): Part[] {
   return parts;
 }
 
-/** Compiles the module's bytes and instantiates it on a new shared memory (workers start when needed). */
-export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}): WasmGemm {
+/**
+ * Compiles the module's bytes and instantiates it on a new shared memory (workers start when needed).
+ * `workerCode` is what each worker thread runs (tests give one that fails).
+ */
+export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}, workerCode = workerSource): WasmGemm {
   const module = new WA.Module(bytes);
   const memory = new WA.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
   const ex = new WA.Instance(module, { env: { memory } }).exports as Exports;
@@ -167,6 +170,9 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
 
   const control = new Int32Array(new SharedArrayBuffer(4 * SLOT * Math.max(1, threads - 1)));
   let workers: Worker[] = [];
+  // Slots whose worker failed (could not start a thread, say): never handed a part. Without a listener, the
+  // 'error' event of a worker would end the process.
+  const failed = new Set<number>();
   let started = false;
   let jobs = 0;
   let splits = 0;
@@ -197,17 +203,20 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
     if (!started) {
       started = true;
       for (let w = 0; w < threads - 1; w++) {
-        const worker = new Worker(workerSource, {
+        const worker = new Worker(workerCode, {
           eval: true,
           workerData: { module, memory, control: control.buffer, slot: w },
         });
+        worker.on("error", () => failed.add(w));
         // Idle workers wait in Atomics.wait and must not keep the process alive.
         worker.unref();
         workers.push(worker);
       }
     }
     const ready: number[] = [];
-    for (let w = 0; w < workers.length; w++) if (Atomics.load(control, w * SLOT + READY) === 1) ready.push(w);
+    for (let w = 0; w < workers.length; w++) {
+      if (!failed.has(w) && Atomics.load(control, w * SLOT + READY) === 1) ready.push(w);
+    }
     return ready;
   };
 
@@ -323,11 +332,11 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}):
     },
     async warmUp(timeoutMs = 10_000) {
       const until = performance.now() + timeoutMs;
-      while (readyWorkers().length < workers.length) {
+      while (readyWorkers().length + failed.size < workers.length) {
         if (performance.now() > until) return false;
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      return true;
+      return failed.size === 0;
     },
     async close() {
       const ended = workers.map((w, i) => {
