@@ -1,4 +1,4 @@
-import { estimateFlops, leafEntries, nodeWork } from "../core/cost.js";
+import { estimateFlops, graphDepth, leafEntries, nodeWork } from "../core/cost.js";
 import { CoreError } from "../core/errors.js";
 import type { Graph } from "../core/graph.js";
 import { shapeText } from "../core/tensor.js";
@@ -17,13 +17,13 @@ export interface Budget {
   within(stated: StatedSize, value: number, path: readonly (string | number)[]): void;
   /**
    * `description` is what the answer describes of the graph besides its numbers, if anything: an SVG picture must
-   * be within MAX_PICTURE_NODES, and either kind goes to the pool when the graph is large.
+   * be within MAX_PICTURE_NODES, and each kind goes to the pool when the graph is large (an explanation: deep).
    */
   admit(graph: Graph, repeats: number, description?: Description): void;
 }
 
-/** A description of the graph made for the answer: an SVG picture, or text (DOT, an explanation). */
-export type Description = "svg" | "text";
+/** A description of the graph made for the answer: an SVG picture, DOT text, or an explanation. */
+export type Description = "svg" | "dot" | "explanation";
 
 export type StatedSize = "expressionLength" | "graphNodes" | "trainSteps" | "pictureNodes";
 
@@ -46,12 +46,18 @@ export class Offload extends Error {
 }
 
 /**
- * Descriptions of graphs of more nodes than these are made in the pool. An SVG picture's layout by Graphviz is
- * synchronous and grows much faster than the graph (on the build machine ~15 ms at 30 nodes, 50 ms at 60, 110 ms
- * at 99); text (an explanation, DOT) takes tens of ms at a few thousand nodes (a 900-term sum's explanation, 2,700
- * nodes: ~70 ms with the rest of the request; DOT of 3,000 nodes: ~90 ms, 0.7 MB).
+ * Pictures and DOT text of graphs of more nodes than these are made in the pool. An SVG picture's layout by
+ * Graphviz is synchronous and grows much faster than the graph (on the build machine ~15 ms at 30 nodes, 50 ms at
+ * 60, 110 ms at 99); DOT text takes tens of ms at a few thousand nodes (3,000 nodes: ~90 ms, 0.7 MB).
  */
-export const OFFLOAD_DESCRIBED_NODES: Record<Description, number> = { svg: 30, text: 1000 };
+export const OFFLOAD_DESCRIBED_NODES = { svg: 30, dot: 1000 } as const;
+
+/**
+ * Explanations of graphs deeper than this are made in the pool: they list up to 32 paths of up to this many
+ * factors each, so they grow with the depth. On the build machine: 20 nested sigmoid(w*…) ~11 ms and 0.7 MB on
+ * the event loop, 64 ~24 ms and 1.5 MB; 256 levels of parentheses, signs, powers and tanh ~32 ms and 2.3 MB.
+ */
+export const OFFLOAD_EXPLAINED_DEPTH = 64;
 
 /**
  * Expressions and graphs longer than these are parsed and compiled in the pool: on the event loop a 9,000-character
@@ -106,8 +112,12 @@ export function budget(limits: Limits, offloadAbove: number | null): Budget {
       if (offloadAbove === null) return;
       const work = flops + nodeWork(graph, repeats);
       if (work > offloadAbove) throw new Offload(`${work} FLOPs' worth of work`);
-      if (description && nodes > OFFLOAD_DESCRIBED_NODES[description]) {
+      if ((description === "svg" || description === "dot") && nodes > OFFLOAD_DESCRIBED_NODES[description]) {
         throw new Offload(`describing ${nodes} nodes as ${description}`);
+      }
+      if (description === "explanation") {
+        const depth = graphDepth(graph);
+        if (depth > OFFLOAD_EXPLAINED_DEPTH) throw new Offload(`explaining a graph ${depth} ops deep`);
       }
     },
   };

@@ -56,7 +56,7 @@ export function parseTask({ route, bytes, format }: UnparsedTask): Task {
   return (route === "grade" ? { route, body, format: format ?? "json" } : { route, body }) as Task;
 }
 
-/** What a request asks to have described of its graph: an SVG picture, or text (DOT, an explanation). */
+/** What a request asks to have described of its graph: an SVG picture, DOT text, or an explanation. */
 function describedAs({
   format = "json",
   explain,
@@ -64,8 +64,8 @@ function describedAs({
   format?: "json" | "svg" | "dot" | "chart";
   explain?: boolean;
 }): Description | undefined {
-  if (format === "svg") return "svg";
-  return format === "dot" || (format === "json" && explain) ? "text" : undefined;
+  if (format === "svg" || format === "dot") return format;
+  return format === "json" && explain ? "explanation" : undefined;
 }
 
 /** Runs a task to its response: the one function both the event loop and the worker pool call. */

@@ -45,3 +45,21 @@ export function nodeWork(graph: Graph, passes: number): number {
   for (const node of graph.nodes) if (node.kind === "op") ops++;
   return NODE_PASS_FLOPS * ops * passes + NODE_REQUEST_FLOPS * graph.nodes.length;
 }
+
+/**
+ * The most ops on any path from a leaf to a node: an explanation lists up to MAX_PATHS paths (explain/chain.ts) of
+ * up to this many factors each, so its size grows with the depth.
+ */
+export function graphDepth(graph: Graph): number {
+  const depth = new Array<number>(graph.nodes.length).fill(0);
+  let deepest = 0;
+  // Operands come before the nodes that use them.
+  for (const node of graph.nodes) {
+    if (node.kind !== "op") continue;
+    let d = 0;
+    for (const i of node.inputs) d = Math.max(d, depth[i]);
+    depth[node.index] = d + 1;
+    deepest = Math.max(deepest, d + 1);
+  }
+  return deepest;
+}

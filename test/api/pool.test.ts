@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import supertest from "supertest";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { OFFLOAD_STATED } from "../../src/api/budget.js";
+import { OFFLOAD_DESCRIBED_NODES, OFFLOAD_EXPLAINED_DEPTH, OFFLOAD_STATED } from "../../src/api/budget.js";
 import { expressionExamples, gradeExamples } from "../../src/api/examples.js";
 import { defaultLimits } from "../../src/api/limits.js";
 import { createPool, deadline, defaultPool, POOL_THREAD_NICE, type PoolTask } from "../../src/api/pool.js";
@@ -290,18 +290,20 @@ describe("large bodies, parsed and validated in the worker pool", () => {
       expect(await status(11, { format: "svg" })).toBe(504);
     });
 
-    it("DOT text or an explanation of more than 1000 nodes; the plain answer stays", async () => {
-      // x with n transposes: n + 1 nodes in n + 1 characters, short enough to be compiled on the event loop.
+    it("DOT text of more than 1000 nodes, an explanation of a graph more than 64 ops deep; the plain answer stays", async () => {
+      // x with n transposes: n + 1 nodes, n ops deep, in n + 1 characters (compiled on the event loop).
       const transposes = async (n: number, extra: object) =>
         (
           await request()
             .post("/v1/expressions")
             .send({ parameters: { x: 0.5 }, expression: `x${"'".repeat(n)}`, ...extra })
         ).status;
+      expect(OFFLOAD_DESCRIBED_NODES.dot).toBe(1000);
       expect(await transposes(999, { format: "dot" })).toBe(200);
       expect(await transposes(1000, { format: "dot" })).toBe(504);
-      expect(await transposes(999, { explain: true })).toBe(200);
-      expect(await transposes(1000, { explain: true })).toBe(504);
+      expect(OFFLOAD_EXPLAINED_DEPTH).toBe(64);
+      expect(await transposes(64, { explain: true })).toBe(200);
+      expect(await transposes(65, { explain: true })).toBe(504);
       expect(await transposes(1000, {})).toBe(200);
     });
   });
