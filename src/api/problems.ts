@@ -139,14 +139,29 @@ export class InvalidBody extends Error {
  */
 export const MAX_PROBLEM_ERRORS = 100;
 
+/**
+ * Added to the issues of a body with too many wrong entries for zod to collect (validation.ts): zod then stopped at
+ * the first, and the rest were not counted.
+ */
+export const UNCOUNTED: ZodIssueLike = {
+  code: "uncounted",
+  path: [],
+  message: "more wrong values than can be counted",
+};
+
 function validationProblem(context: string, issues: readonly ZodIssueLike[]): Problem {
   const flat: FlatIssue[] = [];
-  for (const issue of issues) flattenIssue(issue, [], flat);
+  const uncounted = issues.some((i) => i.code === UNCOUNTED.code);
+  for (const issue of issues) if (issue.code !== UNCOUNTED.code) flattenIssue(issue, [], flat);
   const items = flat.slice(0, MAX_PROBLEM_ERRORS).map((i) => ({ path: pointer(i.path), message: i.message }));
   const first = items[0];
   const where = first?.path ? ` at ${first.path}` : "";
-  const more = flat.length > 1 ? ` (and ${flat.length - 1} more)` : "";
-  const listed = flat.length > MAX_PROBLEM_ERRORS ? `; the first ${MAX_PROBLEM_ERRORS} are listed` : "";
+  const more = uncounted
+    ? ` (and ${UNCOUNTED.message}: only the first is listed)`
+    : flat.length > 1
+      ? ` (and ${flat.length - 1} more)`
+      : "";
+  const listed = !uncounted && flat.length > MAX_PROBLEM_ERRORS ? `; the first ${MAX_PROBLEM_ERRORS} are listed` : "";
   return problem(
     "invalid-request",
     `Invalid ${context}${where}: ${first?.message ?? "invalid"}${more}${listed}`,

@@ -1,7 +1,7 @@
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from "fastify";
 import { z } from "zod";
 import { UnparsedBody } from "./json.js";
-import { pointer } from "./problems.js";
+import { pointer, UNCOUNTED } from "./problems.js";
 
 /** Once per schema: the routes and the worker's parseTask validate with the same ones. */
 const compiled = new WeakMap<z.ZodType, (data: unknown) => z.ZodSafeParseResult<unknown>>();
@@ -16,11 +16,29 @@ export function compiledSchema<T>(schema: z.ZodType<T>): (data: unknown) => z.Zo
   if (known) return known as (data: unknown) => z.ZodSafeParseResult<T>;
   const fast = z.compile(schema);
   const validate = (data: unknown) => {
-    const result = fast.safeParse(data);
-    return result.success ? result : schema.safeParse(data);
+    try {
+      const result = fast.safeParse(data);
+      return result.success ? result : schema.safeParse(data);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      return firstIssues(schema, data);
+    }
   };
   compiled.set(schema, validate);
   return validate;
+}
+
+/**
+ * zod passes an array's issues up in one spread call, which overflows the call stack past about 100,000 wrong
+ * entries in one array (a 6 MB body can hold that many). Such a body is parsed again in zod's abort-early mode
+ * (what its own `validate` uses; reached through the parse context, which is internal: test/api/errors.test.ts
+ * pins it), which stops at the first wrong entry, and its problem says there were more than could be counted.
+ */
+function firstIssues<T>(schema: z.ZodType<T>, data: unknown): z.ZodSafeParseResult<T> {
+  const abortEarly = { abortEarly: true } as z.core.ParseContext<z.core.$ZodIssue>;
+  const result = schema.safeParse(data, abortEarly);
+  if (!result.success) result.error.issues.push(UNCOUNTED as z.core.$ZodIssue);
+  return result;
 }
 
 /**
