@@ -35,19 +35,25 @@ export interface Comparison {
   readonly feedback: readonly string[];
 }
 
+/**
+ * An error too large for float64 is reported as its largest number rather than as Infinity, which JSON would turn
+ * into null: 1e308 against -1e308 differ by more, and 0.01 against an expected 4e-323 is 2.5e320 times too large.
+ */
+const saturated = (x: number) => Math.min(x, Number.MAX_VALUE);
+
 function entriesOf(submitted: Tensor, expected: Tensor, t: Tolerance): EntryResult[] {
   const out: EntryResult[] = [];
   for (let k = 0; k < expected.data.length; k++) {
     const e = expected.data[k];
     const s = submitted.data[k];
-    const absError = Math.abs(s - e);
+    const absError = saturated(Math.abs(s - e));
     out.push({
       row: Math.floor(k / expected.cols) + 1,
       column: (k % expected.cols) + 1,
       expected: e,
       submitted: s,
       absError,
-      relError: e === 0 ? (absError === 0 ? 0 : absError / Math.abs(s)) : absError / Math.abs(e),
+      relError: saturated(e === 0 ? (absError === 0 ? 0 : absError / Math.abs(s)) : absError / Math.abs(e)),
       correct: withinTolerance(s, e, t),
     });
   }

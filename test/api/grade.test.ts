@@ -260,6 +260,20 @@ describe("POST /v1/grade", () => {
     });
   });
 
+  it("reports an error too large for float64 as its largest number, never as null", async () => {
+    // a = 1e308 answered -1e308: the difference overflows; b = 4e-323 answered 0.01: the ratio overflows.
+    const r = await gradeOne({
+      problem: { parameters: { w: 1e308, v: 4e-323 }, expression: "a = w * 1; b = v * 1; a + b" },
+      submission: { values: { a: -1e308, b: 0.01 } },
+    });
+    expect(item(r, "/values/a").entries).toEqual([
+      expect.objectContaining({ absError: Number.MAX_VALUE, relError: Number.MAX_VALUE / 1e308, correct: false }),
+    ]);
+    expect(item(r, "/values/b").entries).toEqual([
+      expect.objectContaining({ absError: 0.01, relError: Number.MAX_VALUE, correct: false }),
+    ]);
+  });
+
   describe("items that cannot be compared are wrong, with a message, not a request error", () => {
     it("missing items, shape mismatches and non-numbers", async () => {
       const r = await gradeOne({

@@ -77,8 +77,14 @@ const Entry = z.object({
   column: z.number().int().describe("Column (1-based)"),
   expected: z.number().describe("The exact value"),
   submitted: z.number().describe("The submitted value"),
-  absError: z.number().describe("|submitted - expected|"),
-  relError: z.number().describe("|submitted - expected| / |expected|"),
+  absError: z
+    .number()
+    .describe("|submitted - expected|; float64's largest number (1.7976931348623157e308) where that overflows"),
+  relError: z
+    .number()
+    .describe(
+      "|submitted - expected| / |expected| (1 for a nonzero answer where 0 is expected); float64's largest number where that overflows, as for an expected value near 0 such as 4e-323",
+    ),
   correct: z.boolean().describe("Within tolerance"),
 });
 
