@@ -1,3 +1,4 @@
+import { saturated } from "./numerics.js";
 import type { CompiledProblem, Solution } from "./problem.js";
 import { leafGradient } from "./problem.js";
 import type { Tensor } from "./tensor.js";
@@ -40,13 +41,16 @@ export interface Diagnostics {
   readonly activations: readonly ActivationHealth[];
 }
 
-/** ‖t‖₂, scaled by the largest entry first so that squares of large entries cannot overflow. */
+/**
+ * ‖t‖₂, scaled by the largest entry first so that squares of large entries cannot overflow; float64's largest
+ * number where the norm itself does (two entries of 1.5e308).
+ */
 function norm(t: Tensor, largest: number): number {
   if (largest === 0) return 0;
   const d = t.data;
   let s = 0;
   for (let i = 0; i < d.length; i++) s += (d[i] / largest) * (d[i] / largest);
-  return largest * Math.sqrt(s);
+  return saturated(largest * Math.sqrt(s));
 }
 
 function maxAbs(t: Tensor): number {

@@ -1,3 +1,4 @@
+import { saturated } from "./numerics.js";
 import { isScalar, sameShape, shapeText, type Tensor, transpose } from "./tensor.js";
 
 /**
@@ -35,17 +36,13 @@ export interface Comparison {
   readonly feedback: readonly string[];
 }
 
-/**
- * An error too large for float64 is reported as its largest number rather than as Infinity, which JSON would turn
- * into null: 1e308 against -1e308 differ by more, and 0.01 against an expected 4e-323 is 2.5e320 times too large.
- */
-const saturated = (x: number) => Math.min(x, Number.MAX_VALUE);
-
 function entriesOf(submitted: Tensor, expected: Tensor, t: Tolerance): EntryResult[] {
   const out: EntryResult[] = [];
   for (let k = 0; k < expected.data.length; k++) {
     const e = expected.data[k];
     const s = submitted.data[k];
+    // Errors too large for float64 are given as its largest: 1e308 against -1e308 differ by more, and 0.01
+    // against an expected 4e-323 is 2.5e320 times too large.
     const absError = saturated(Math.abs(s - e));
     out.push({
       row: Math.floor(k / expected.cols) + 1,

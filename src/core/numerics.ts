@@ -65,6 +65,14 @@ export function exp(x: number): number {
   return k === 1024 ? y * 2 * 2 ** 1023 : y * POW2[k + POW2_ZERO];
 }
 
+/**
+ * x, or float64's largest number where x overflowed: for a size (an error, a norm) that JSON must carry, which
+ * has no Infinity (JSON.stringify writes null).
+ */
+export function saturated(x: number): number {
+  return Math.min(x, Number.MAX_VALUE);
+}
+
 /** log(1 + e^x), exact for large |x| where the direct form overflows or loses every digit. */
 export function softplus(x: number): number {
   return Math.max(x, 0) + Math.log1p(exp(-Math.abs(x)));

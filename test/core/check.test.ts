@@ -214,6 +214,27 @@ describe("entries where θ ± h leaves a domain are skipped, not fatal", () => {
     expect(result.pass).toBe(true);
   });
 
+  it("a loss that jumps from -1e308 to 1e308 across θ: its difference quotient overflows, skipped", () => {
+    // A test double: ±1e308 by sign, derivative 0. At 0 the central difference is (1e308 + 1e308) / 2h = ∞.
+    const step: OpDef = {
+      name: "step",
+      category: "function",
+      description: "±1e308 by the sign of x (a test double)",
+      operands: ["x"],
+      attrs: {},
+      shape: ([x]) => x,
+      forward: ([x]) => map(x, (v) => (v >= 0 ? 1e308 : -1e308)),
+      backward: (_g, [x]) => [zeros(x.rows, x.cols)],
+      math: { forward: ([x]) => symbol(`step(${x.text})`), partial: () => symbol("0"), vjp: () => symbol("0") },
+    };
+    const p = new ProblemBuilder();
+    const w = p.parameter("w", fromRows([[0]]));
+    const problem = p.finish(p.graph.apply("sum", [p.graph.apply(step, [w])]));
+    const result = only(check(problem), "w");
+    expect(result).toMatchObject({ entries: 1, skipped: 1, checked: 0, maxAbsError: 0, maxRelError: 0 });
+    expect(Number.isFinite(result.worst.numeric)).toBe(true);
+  });
+
   it("a bce prediction 1e-7 below 1: θ + h > 1 is outside [0, 1], skipped", () => {
     const result = check(expression("bce(y, p)", { p: [[1 - 1e-7], [0.5]] }, { y: [[1], [0]] }));
     const p = only(result, "p");

@@ -101,6 +101,18 @@ describe("the ratio of the first layer's gradient norm to the last's", () => {
   });
 });
 
+describe("norms too large for float64", () => {
+  it("are float64's largest number, not Infinity (JSON would write null)", () => {
+    // dL/dw = c for L = sum(c * w) (0 at w = (1, -1)): two entries of 1.5e308, whose norm is 2.1e308.
+    const problem = compileExpression("sum(c * w)", {
+      parameters: new Map([["w", fromRows([[1, -1]])]]),
+      constants: new Map([["c", fromRows([[1.5e308, 1.5e308]])]]),
+    });
+    const [w] = diagnoseProblem(problem, null, null).parameters;
+    expect(w).toEqual({ parameter: "w", norm: Number.MAX_VALUE, maxAbs: 1.5e308 });
+  });
+});
+
 describe("saturated sigmoid and tanh outputs", () => {
   it("sigmoid: within 1e-3 of 0 or 1, that is |z| > ln 999 ≈ 6.907", () => {
     // σ(z) > 0.999 ⟺ e^(-z) < 1/999 ⟺ z > ln 999; by symmetry σ(z) < 0.001 ⟺ z < -ln 999.

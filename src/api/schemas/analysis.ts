@@ -149,7 +149,9 @@ export const GradientCheck = z
           parameter: z.string().describe("The parameter"),
           entries: z.number().int().describe("Its number of entries"),
           checked: z.number().int().describe("Entries compared"),
-          maxAbsError: z.number().describe("Largest |analytic - numeric|"),
+          maxAbsError: z
+            .number()
+            .describe("Largest |analytic - numeric|; float64's largest number where that overflows"),
           maxRelError: z.number().describe("Largest |analytic - numeric| / max(|analytic|, |numeric|)"),
           worst: z
             .object({
@@ -159,7 +161,10 @@ export const GradientCheck = z
               numeric: z.number().describe("The finite difference there"),
             })
             .describe("The entry with the largest absolute error"),
-          skipped: z.number().int().describe("Entries where θ ± h left an op's domain"),
+          skipped: z
+            .number()
+            .int()
+            .describe("Entries where θ ± h left an op's domain, or whose difference quotient overflowed float64"),
           pass: z.boolean().describe("Whether every compared entry is within tolerance"),
         }),
       )
@@ -185,7 +190,7 @@ export const Diagnostics = z
       .array(
         z.object({
           parameter: z.string().describe("The parameter"),
-          norm: z.number().describe("‖∂L/∂θ‖₂"),
+          norm: z.number().describe("‖∂L/∂θ‖₂; float64's largest number where that overflows"),
           maxAbs: z.number().describe("max |∂L/∂θ|"),
         }),
       )
