@@ -5,7 +5,17 @@ export function threadNice(tid: number | string): number {
   return Number(readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1].split(" ")[16]);
 }
 
-/** The nice value of every thread of this process. */
+/**
+ * The nice value of every thread of this process. A thread may end between the listing and the reading of its
+ * stat (a pool worker terminated at a deadline, say); it is left out.
+ */
 export function threadNices(): number[] {
-  return readdirSync("/proc/self/task").map(threadNice);
+  return readdirSync("/proc/self/task").flatMap((tid) => {
+    try {
+      return [threadNice(tid)];
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw e;
+    }
+  });
 }
