@@ -29,7 +29,7 @@ export function compiledSchema<T>(schema: z.ZodType<T>): (data: unknown) => z.Zo
 }
 
 /**
- * zod passes an array's issues up in one spread call, which overflows the call stack past about 100,000 wrong
+ * zod passes an array's issues up in one spread call, which overflows the call stack past about 120,000 wrong
  * entries in one array (a 6 MB body can hold that many). Such a body is parsed again in zod's abort-early mode
  * (what its own `validate` uses; reached through the parse context, which is internal: test/api/errors.test.ts
  * pins it), which stops at the first wrong entry, and its problem says there were more than could be counted.
