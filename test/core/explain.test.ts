@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compileExpression } from "../../src/core/compile/expression.js";
-import { MAX_PATHS } from "../../src/core/explain/chain.js";
+import { MAX_LISTED_FACTORS, MAX_PATHS } from "../../src/core/explain/chain.js";
 import { explain } from "../../src/core/explain/index.js";
 import type { Numbers } from "../../src/core/explain/render.js";
 import { SYMBOL_CHARS } from "../../src/core/explain/symbols.js";
@@ -254,6 +254,21 @@ describe("a value used more than once gives one path per use", () => {
     expect(rule.paths).toHaveLength(32);
     expect(rule.omittedPaths).toBe(64 - 32);
     expect(rule.gradient.value).toBe(64);
+  });
+
+  it(`lists at most ${MAX_LISTED_FACTORS} factors over all paths, the first path whole, and counts the rest`, () => {
+    // b_i = b_(i-1)·b_(i-1) at a = 1: 2^n paths of n factors each (∂(b·b)/∂b = b, here 1), d(b_n)/da = 2^n.
+    const squarings = (n: number) =>
+      Array.from({ length: n }, (_, i) => `b${i + 1} = ${i === 0 ? "a * a" : `b${i} * b${i}`}`).join("\n");
+    expect(MAX_LISTED_FACTORS).toBe(1024);
+    const rule = explainExpression(squarings(100), { a: 1 }).explanation.chainRule.a;
+    expect(rule.paths.map((p) => p.factors.length)).toEqual(Array(10).fill(100));
+    expect(rule.omittedPaths).toBe(Number.MAX_SAFE_INTEGER - 10);
+    // One path of 1,500 factors, tanh'(b) each: listed whole.
+    const chain = Array.from({ length: 1500 }, (_, i) => `b${i + 1} = tanh(${i === 0 ? "a" : `b${i}`})`).join("\n");
+    const long = explainExpression(chain, { a: 0.5 }).explanation.chainRule.a;
+    expect(long.paths.map((p) => p.factors.length)).toEqual([1500]);
+    expect(long.omittedPaths).toBe(0);
   });
 
   // Walking 2^40 paths would take hours; counting them is one pass over the nodes. Past 2^53 - 1, the largest

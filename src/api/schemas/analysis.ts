@@ -103,7 +103,7 @@ const ChainRule = z.object({
     .number()
     .int()
     .describe(
-      "Paths beyond the 32 listed, counted up to 2^53 - 1 in all (a graph that reuses values has exponentially many)",
+      "Paths beyond those listed (at most 32, and at most 1024 factors over all of them, the first path whole), counted up to 2^53 - 1 in all (a graph that reuses values has exponentially many)",
     ),
   ...Rendered,
 });

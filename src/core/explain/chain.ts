@@ -40,6 +40,12 @@ export interface ChainRule {
 /** Enough paths to show every use of a value, few enough to read. */
 export const MAX_PATHS = 32;
 
+/**
+ * Factors listed over all paths, at most (the first path is listed whole, however long): a path is as long as
+ * the graph is deep, so 32 of them through 250 doublings `b2 = sigmoid(b1) + sigmoid(b1)`, … made a 3.7 MB answer.
+ */
+export const MAX_LISTED_FACTORS = 1024;
+
 interface Edge {
   /** The node that uses the value... */
   readonly user: OpNode;
@@ -164,8 +170,8 @@ export function chainRule(
   digits: number,
 ): ChainRule {
   const { output } = problem;
-  // Depth-first over uses, with an explicit stack, until MAX_PATHS paths: every use leads to the output, so
-  // that takes at most MAX_PATHS walks down the graph.
+  // Depth-first over uses, with an explicit stack, until MAX_PATHS paths or MAX_LISTED_FACTORS factors: every
+  // use leads to the output, so that takes at most MAX_PATHS walks down the graph.
   // A step links back to the one before it, so that a path is written out only once it reaches the output.
   interface Step {
     readonly at: number;
@@ -173,12 +179,16 @@ export function chainRule(
     readonly before?: Step;
   }
   const paths: Edge[][] = [];
+  let listed = 0;
   const stack: Step[] = [{ at: parameter }];
   while (stack.length > 0 && paths.length < MAX_PATHS) {
     const step = stack.pop() as Step;
     if (step.at === output) {
       const path: Edge[] = [];
       for (let s: Step | undefined = step; s?.edge; s = s.before) path.push(s.edge);
+      const factors = path.reduce((n, edge) => n + (chains.factor(edge) === null ? 0 : 1), 0);
+      if (paths.length > 0 && listed + factors > MAX_LISTED_FACTORS) break;
+      listed += factors;
       paths.push(path.reverse());
       continue;
     }
