@@ -53,9 +53,10 @@ export class Offload extends Error {
 export const OFFLOAD_DESCRIBED_NODES = { svg: 30, dot: 1000 } as const;
 
 /**
- * Explanations of graphs deeper than this are made in the pool: they list up to 32 paths of up to this many
- * factors each, so they grow with the depth. On the build machine: 20 nested sigmoid(w*…) ~11 ms and 0.7 MB on
- * the event loop, 64 ~24 ms and 1.5 MB; 256 levels of parentheses, signs, powers and tanh ~32 ms and 2.3 MB.
+ * Explanations of graphs deeper than this are made in the pool: their paths are as long as the graph is deep (up
+ * to 1,024 factors in all, explain/chain.ts), so they grow with the depth. On the build machine, on the event
+ * loop: 20 nested sigmoid(w*…) ~11 ms and 0.7 MB; 64 ~23 ms and 1.4 MB; 256 levels of parentheses, signs, powers
+ * and tanh ~22 ms and 1.4 MB (~32 ms and 2.3 MB before the factor limit).
  */
 export const OFFLOAD_EXPLAINED_DEPTH = 64;
 

@@ -47,8 +47,8 @@ export function nodeWork(graph: Graph, passes: number): number {
 }
 
 /**
- * The most ops on any path from a leaf to a node: an explanation lists up to MAX_PATHS paths (explain/chain.ts) of
- * up to this many factors each, so its size grows with the depth.
+ * The most ops on any path from a leaf to a node: an explanation's paths (explain/chain.ts) are this long, so its
+ * size grows with the depth.
  */
 export function graphDepth(graph: Graph): number {
   const depth = new Array<number>(graph.nodes.length).fill(0);
