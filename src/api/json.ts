@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import secureJson from "secure-json-parse";
+import { jsonNumbers, type ReadLists } from "../core/kernels/json-numbers.js";
 import type { KnownAnswers } from "./cache.js";
 import type { ProblemItem } from "./problems.js";
 
@@ -57,6 +58,49 @@ export function parseJson(text: string): unknown {
     const where = position ? lineAndColumn(text, Number(position[1])) : {};
     throw new MalformedJson(`The body is not valid JSON: ${message}`, { ...where, message });
   }
+}
+
+const textOf = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+
+/** List k's placeholder as JSON.parse gives it back: U+E000 and k's digits; k when `value` is one. */
+function placeholderIndex(value: unknown): number | undefined {
+  if (typeof value !== "string" || value.charCodeAt(0) !== 0xe000) return undefined;
+  return Number(value.slice(1));
+}
+
+/** The parsed text with every list placeholder replaced by its list (walked without recursion: any depth). */
+function withLists(root: unknown, read: ReadLists): unknown {
+  const rootIndex = placeholderIndex(root);
+  if (rootIndex !== undefined) return read.list(rootIndex);
+  const pending: object[] = root !== null && typeof root === "object" ? [root] : [];
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+    const holder = node as Record<string, unknown>;
+    for (const key of Array.isArray(node) ? node.keys() : Object.keys(node)) {
+      const value = holder[key];
+      const index = placeholderIndex(value);
+      if (index !== undefined) holder[key] = read.list(index);
+      else if (value !== null && typeof value === "object") pending.push(value);
+    }
+  }
+  return root;
+}
+
+/**
+ * parseJson of a UTF-8 body: the same value, or the same error. Its number lists are read by the WebAssembly
+ * reader (core/kernels/json-numbers.ts: exactly JSON.parse's numbers, twice as fast), the rest of the text by
+ * parseJson, and each list is put back where it was. Where the reader cannot run or the rest does not parse,
+ * the whole text goes through parseJson, so that an error says where it is in the text as sent.
+ */
+export function parseJsonBytes(bytes: Uint8Array): unknown {
+  const read = jsonNumbers()?.read(bytes);
+  if (!read || read.lists === 0) return parseJson(textOf(bytes));
+  let rest: unknown;
+  try {
+    rest = parseJson(read.text);
+  } catch {
+    return parseJson(textOf(bytes));
+  }
+  return withLists(rest, read);
 }
 
 /** Which bodies stay bytes: those over `aboveBytes` sent to one of `urls` (the routes that take them). */

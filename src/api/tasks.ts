@@ -3,7 +3,7 @@ import { type Picture, picture } from "./analysis.js";
 import type { Budget, Description } from "./budget.js";
 import { expressionResponse, solveExpressionRequest } from "./expressions.js";
 import { grade, gradescope } from "./grading.js";
-import { parseJson } from "./json.js";
+import { parseJsonBytes } from "./json.js";
 import { gradientsResponse, solveNetworkRequest } from "./networks.js";
 import { InvalidBody } from "./problems.js";
 import { ExpressionsRequest, type ExpressionsRequestBody } from "./schemas/expressions.js";
@@ -49,8 +49,7 @@ export interface UnparsedTask {
 
 /** Parses and validates an unparsed request exactly as the event loop does a small one. */
 export function parseTask({ route, bytes, format }: UnparsedTask): Task {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-  const parsed = compiledSchema<Task["body"]>(requestSchemas[route])(parseJson(text));
+  const parsed = compiledSchema<Task["body"]>(requestSchemas[route])(parseJsonBytes(bytes));
   if (!parsed.success) throw new InvalidBody(parsed.error.issues);
   const body = parsed.data;
   return (route === "grade" ? { route, body, format: format ?? "json" } : { route, body }) as Task;

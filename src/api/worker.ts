@@ -48,13 +48,27 @@ if (process.platform === "linux") {
 
 /**
  * A large request leaves tens of MB of garbage in this thread's heap, which V8 keeps, and the process's RSS
- * with it, until a full collection it has no reason to start soon. So after one, once its answer is on its
- * way, this thread collects, and the memory goes back to the system before the next request.
+ * with it, until a full collection it has no reason to start soon. So once this thread has been idle for a
+ * while after one, it collects, and the memory goes back to the system. Not right after the task: that
+ * collection takes ~10 ms of a core, which the event loop and the client still need to move the answer, and
+ * large requests that follow each other would each pay it, where V8 manages the heap well on its own.
  */
 setFlagsFromString("--expose-gc");
 const collect = runInNewContext("gc") as () => void;
-/** A task whose body or answer is larger than this (or whose answer was streamed) is followed by a collection. */
+/** A task whose body or answer is larger than this (or whose answer was streamed) owes a collection. */
 const COLLECT_AFTER_BYTES = 1024 * 1024;
+/** Idle time after which an owed collection runs: a client's next request is usually in by then. */
+const COLLECT_WHEN_IDLE_MS = 500;
+let collectionOwed = false;
+let idle: NodeJS.Timeout | undefined;
+
+function collectWhenIdle(): void {
+  if (!collectionOwed) return;
+  idle = setTimeout(() => {
+    collectionOwed = false;
+    collect();
+  }, COLLECT_WHEN_IDLE_MS);
+}
 
 /** Moved to the event loop rather than copied, as a cloned string would be once into the message and once out. */
 function moved(reply: { json: Uint8Array }): WorkerReply {
@@ -93,17 +107,19 @@ function answer(value: unknown, port: MessagePort | undefined): { json: Uint8Arr
 }
 
 export default async function work(task: PoolTask): Promise<WorkerReply> {
+  clearTimeout(idle);
+  if ("unparsed" in task && task.unparsed.bytes.byteLength > COLLECT_AFTER_BYTES) collectionOwed = true;
   try {
     const result = await runTask("parsed" in task ? task.parsed : parseTask(task.unparsed), inWorker);
     if (!("json" in result)) return result;
     const reply = answer(result.json, "unparsed" in task ? task.pieces : undefined);
-    const body = "unparsed" in task ? task.unparsed.bytes.byteLength : 0;
-    const large = body > COLLECT_AFTER_BYTES || "streamed" in reply || reply.json.byteLength > COLLECT_AFTER_BYTES;
-    if (large) setImmediate(collect);
+    if ("streamed" in reply || reply.json.byteLength > COLLECT_AFTER_BYTES) collectionOwed = true;
     return "json" in reply ? moved(reply) : reply;
   } catch (e) {
     const problem = clientProblem(e);
     if (problem) return { problem };
     throw e;
+  } finally {
+    collectWhenIdle();
   }
 }

@@ -3,6 +3,7 @@ import os from "node:os";
 import { Worker } from "node:worker_threads";
 import { sigmoid as sigmoidOf } from "../numerics.js";
 import { dims, type Operand } from "./gemm-js.js";
+import { PAGE, WA } from "./webassembly.js";
 
 /**
  * The WebAssembly SIMD (f64x2) GEMM built from wasm/gemm.as by `npm run build:wasm` into wasm/gemm.wasm
@@ -56,21 +57,6 @@ export interface WasmGemmOptions {
 /** Below this many multiply-adds a product runs on one thread: waking a worker costs more than it saves. */
 export const PARALLEL_FROM = 2 ** 20;
 
-// The project's type libraries (ES2023 and @types/node) do not describe the WebAssembly JS API, so the little
-// of it used here is declared here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
-  readonly Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-}
-
-const WA = (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly;
-
 interface Exports {
   heapBase(): number;
   workspaceBytes(): number;
@@ -91,7 +77,6 @@ interface Exports {
   sigmoid(x: number, y: number, n: number, special: number): number;
 }
 
-const PAGE = 65536;
 /** The memory's maximum (as gemm.as is built): 2 GiB. Larger products stay on the portable kernels. */
 const MAX_PAGES = 32768;
 const MAX_BYTES = MAX_PAGES * PAGE;
