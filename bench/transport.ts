@@ -114,7 +114,7 @@ let serverLoss = Number.NaN;
 try {
   const deadline = performance.now() + 60_000;
   for (let i = 0; i < 10 && (i < 4 || performance.now() < deadline); i++) {
-    const r = await post(server.origin, "/v1/gradients", requestText);
+    const r = await post(server.origin, "/v1/gradients", requestBuffer);
     if (r.status !== 200) throw new Error(`status ${r.status}: ${r.body.toString().slice(0, 300)}`);
     if (i === 0) {
       firstMs = r.ms;
@@ -134,7 +134,7 @@ const bare = await startBare();
 const floor: number[] = [];
 try {
   for (let i = 0; i < 10; i++) {
-    const r = await post(bare.origin, "/raw", requestText, { "x-response-bytes": String(responseBytes) });
+    const r = await post(bare.origin, "/raw", requestBuffer, { "x-response-bytes": String(responseBytes) });
     if (r.responseBytes !== responseBytes) throw new Error(`/raw answered ${r.responseBytes} bytes`);
     if (i >= 2) floor.push(r.ms);
   }
@@ -149,10 +149,10 @@ const prof = await startProfiledGradserve({ LOG_LEVEL: "silent" }, "profile tran
 let profileRows: ReturnType<typeof phases> | undefined;
 let profiledRequests = 0;
 try {
-  for (let i = 0; i < 2; i++) await post(prof.server.origin, "/v1/gradients", requestText);
+  for (let i = 0; i < 2; i++) await post(prof.server.origin, "/v1/gradients", requestBuffer);
   const { profile } = await profiled(prof.server, prof.file, async () => {
     for (let i = 0; i < 4; i++) {
-      await post(prof.server.origin, "/v1/gradients", requestText);
+      await post(prof.server.origin, "/v1/gradients", requestBuffer);
       profiledRequests++;
     }
   });
