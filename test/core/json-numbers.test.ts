@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   type JsonNumbers,
+  jsonNumbers,
   pow5Entry,
   pow5InvEntry,
   pow10Entry,
@@ -258,5 +259,19 @@ describe("reading numbers as JSON.parse does", () => {
     expect(json.read(Buffer.from('{"a": "\\uE000", "b": [1, 2, 3, 4, 5, 6, 7, 8]}'))).toBeNull();
     expect(json.read(Buffer.from('{"a": "\\ue000", "b": [1, 2, 3, 4, 5, 6, 7, 8]}'))).toBeNull();
     expect(json.read(Buffer.from('{"a": "\\ue001", "b": [1, 2, 3, 4, 5, 6, 7, 8]}'))?.lists).toBe(1);
+  });
+});
+
+describe("the module as the service loads it", () => {
+  it("gives its memory back, with the instance, once a text has grown it past what it keeps", () => {
+    const first = jsonNumbers();
+    expect(first, "numbers.wasm is built (npm test builds it first)").not.toBeNull();
+    expect(jsonNumbers()).toBe(first);
+    const read = first?.read(Buffer.from(`[${"1.5,".repeat(4_000_000)}2.5]`));
+    expect(read?.lists).toBe(1);
+    expect(first?.memoryBytes).toBeGreaterThan(32 * 2 ** 20);
+    const next = jsonNumbers();
+    expect(next).not.toBe(first);
+    expect(next?.memoryBytes).toBeLessThan(2 ** 20);
   });
 });

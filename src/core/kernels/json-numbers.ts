@@ -89,22 +89,28 @@ export function printerFromBytes(bytes: Uint8Array): JsonNumbers {
     heap = new Float64Array(ex.memory.buffer);
     bytesView = new Uint8Array(ex.memory.buffer);
   };
-  const grow = (end: number) => {
-    if (end > bytesView.byteLength) ex.memory.grow(Math.ceil((end - bytesView.byteLength) / PAGE));
+  /** Grows the memory to at least `end` bytes: false where the engine will not give that much. */
+  const grow = (end: number): boolean => {
+    try {
+      if (end > bytesView.byteLength) ex.memory.grow(Math.ceil((end - bytesView.byteLength) / PAGE));
+    } catch {
+      return false;
+    }
     refresh();
+    return true;
   };
-  /** Room for `count` numbers in `rows` rows: where they go and where their text goes. */
-  const reserve = (count: number, rows: number): { src: number; dst: number } => {
+  /** Room for `count` numbers in `rows` rows: where they go and where their text goes, or null. */
+  const reserve = (count: number, rows: number): { src: number; dst: number } | null => {
     const dst = base + 8 * count;
-    grow(dst + NUMBER_BYTES * count + ROW_BYTES * rows);
-    return { src: base, dst };
+    return grow(dst + NUMBER_BYTES * count + ROW_BYTES * rows) ? { src: base, dst } : null;
   };
 
   return {
     list(values) {
       const count = values.length;
-      if (count === 0) return null;
-      const { src, dst } = reserve(count, 0);
+      const room = count === 0 ? null : reserve(count, 0);
+      if (!room) return null;
+      const { src, dst } = room;
       const at = src / 8;
       for (let i = 0; i < count; i++) {
         const value = values[i];
@@ -116,8 +122,9 @@ export function printerFromBytes(bytes: Uint8Array): JsonNumbers {
     rows(rows, from, to) {
       const first = rows[from];
       const columns = Array.isArray(first) ? first.length : 0;
-      if (columns === 0 || to <= from) return null;
-      const { src, dst } = reserve((to - from) * columns, to - from);
+      const room = columns === 0 || to <= from ? null : reserve((to - from) * columns, to - from);
+      if (!room) return null;
+      const { src, dst } = room;
       let at = src / 8;
       for (let r = from; r < to; r++) {
         const row = rows[r];
@@ -133,7 +140,7 @@ export function printerFromBytes(bytes: Uint8Array): JsonNumbers {
     read(json) {
       const counts = base + Math.ceil(json.length / 8) * 8;
       const into = counts + 8 * Math.ceil(json.length / 32);
-      grow(into);
+      if (!grow(into)) return null;
       bytesView.set(json, base);
       const length = ex.scan(base, json.length, counts, into);
       refresh();
@@ -171,8 +178,9 @@ export interface ReadLists {
 }
 
 /**
- * The printer. Each result is a view of its memory, valid until the next call: copy it before printing more.
- * null where a value is not a number or the rows are empty or not all as long as the first.
+ * The printer and reader. Each result is a view of its memory, valid until the next call: copy it before
+ * printing more. null where a value is not a number, the rows are empty or not all as long as the first, or
+ * the memory cannot grow to hold them.
  */
 export interface JsonNumbers {
   /** JSON.stringify(values) less its brackets: "x,y,…". */
@@ -181,8 +189,8 @@ export interface JsonNumbers {
   rows(rows: readonly unknown[], from: number, to: number): Uint8Array | null;
   /**
    * The number lists (arrays of one or more numbers and nothing else, of at least 16 bytes) of the UTF-8 JSON
-   * text, read out of it; null where the text holds U+E000, the placeholders' character. A list with a number
-   * this cannot read exactly stays in the text, for JSON.parse.
+   * text, read out of it; null where the text holds U+E000, the placeholders' character, or where the memory
+   * cannot grow to hold it. A list with a number this cannot read exactly stays in the text, for JSON.parse.
    */
   read(json: Uint8Array): ReadLists | null;
   /** The size of its memory, which grows to the largest text read so far. */

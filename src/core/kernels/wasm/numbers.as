@@ -1,14 +1,16 @@
-// AssemblyScript source of the WebAssembly float64 printer used by ../json-numbers.ts: lists of numbers as
-// JSON text, byte for byte what JSON.stringify writes (ECMAScript's Number::toString: the shortest digits that
-// read back as the same double, the nearest of them to it, ties to even; NaN and ±Infinity as null).
+// AssemblyScript source of the WebAssembly JSON number printer and reader used by ../json-numbers.ts.
 // Compiled by build.mjs beside it (see gemm.as for why the extension is .as).
 //
-// The digits are Ulf Adams's Ryū (PLDI 2018): the double's rounding interval is scaled to a power of ten with
-// one 64×128-bit product per bound against a table of powers of five (POW5 for negative binary exponents,
-// POW5_INV for the others, each entry 125 significant bits), then digits are dropped while both bounds still
-// differ. The tables are filled by the caller (json-numbers.ts computes them with BigInt), which keeps this
-// file free of 1,300 literals. WebAssembly has no 64×64→128-bit product, so mulHigh builds it from 32-bit
-// halves.
+// Printing: lists of float64 as JSON text, byte for byte what JSON.stringify writes (ECMAScript's
+// Number::toString: the shortest digits that read back as the same double, the nearest of them to it, ties to
+// even; NaN and ±Infinity as null). The digits are Ulf Adams's Ryū (PLDI 2018): the double's rounding interval
+// is scaled to a power of ten with one 64×128-bit product per bound against a table of powers of five (POW5
+// for negative binary exponents, POW5_INV for the others, each entry 125 significant bits), then digits are
+// dropped while both bounds still differ. The tables are filled by the caller (json-numbers.ts computes them
+// with BigInt), which keeps this file free of 1,300 literals. WebAssembly has no 64×64→128-bit product, so
+// mulHigh builds it from 32-bit halves.
+//
+// Reading: see scan, further down.
 
 const POW5_ENTRIES: i32 = 326;
 const POW5_INV_ENTRIES: i32 = 342;
