@@ -42,7 +42,7 @@ import {
 
 const { DEFAULT_BODY_LIMIT } = await builtModule<typeof App>("app.js");
 const { budget } = await builtModule<typeof Budget>("api/budget.js");
-const { parseJson } = await builtModule<typeof Json>("api/json.js");
+const { parseJsonBytes } = await builtModule<typeof Json>("api/json.js");
 const { jsonPieces } = await builtModule<typeof Pieces>("api/json-pieces.js");
 const { defaultLimits } = await builtModule<typeof Limits>("api/limits.js");
 const { compiledSchema } = await builtModule<typeof Validation>("api/validation.js");
@@ -90,15 +90,20 @@ const step = (name: string, where: "event loop" | "worker", fn: () => unknown) =
   steps.push({ step: name, where, ms: medianMs(fn) });
   console.log(`${name}: ${ms(steps[steps.length - 1].ms)} ms`);
 };
-step("the body's bytes as text (Buffer.toString)", "worker", () => requestBuffer.toString("utf8"));
-step("JSON parse (api/json.ts parseJson)", "worker", () => parseJson(requestText));
+step(
+  "reading the body (api/json.ts parseJsonBytes: its number lists by the WebAssembly reader, the rest by parseJson)",
+  "worker",
+  () => parseJsonBytes(requestBuffer),
+);
 const validate = compiledSchema(GradientsRequest);
 step("zod validation, the schema compiled (api/validation.ts compiledSchema)", "worker", () => validate(parsed));
 step("runTask: decode, compile, admission, solve, response object, diagnostics", "worker", () =>
   runTask(task, inWorker),
 );
-step("serializing the answer in 256 KiB pieces, each as UTF-8 bytes (api/json-pieces.ts, worker.ts)", "worker", () =>
-  jsonPieces(result.json, 256 * 1024, () => undefined),
+step(
+  "serializing the answer in 256 KiB pieces of UTF-8 (api/json-pieces.ts: numbers by the WebAssembly printer)",
+  "worker",
+  () => jsonPieces(result.json, 256 * 1024, () => undefined),
 );
 const inRunTask = {
   decodeCompile: medianMs(() => compileRequest(task.body)),
@@ -167,7 +172,7 @@ const out = (s = "") => lines.push(s);
 out("## The mid-size request end to end (issue 6, target 3)");
 out();
 out(
-  `\`npm run bench:transport\` (bench/transport.ts). The request: ${MLP.inputs}-${MLP.hidden}-${MLP.outputs} MLP, sigmoid hidden layer, cross_entropy (mean), batch ${MLP.batch} in the rows layout, random float64 values written in full, no learningRate: **${mb(requestBytes)}** of JSON; its response **${mb(responseBytes)}**. End to end: POST /v1/gradients to the built server (\`node dist/server.js\`, LOG_LEVEL=silent, default pool, so the request runs in a worker) over a kept-alive loopback connection, one request at a time, from the first byte sent to the last byte received; median of ${e2e.length} after 2 warm-up requests (the first, which starts the worker, took ${ms(firstMs, 0)} ms). Baseline, in this process from dist/: JSON.parse of the same request text + JSON.stringify of the same response + the compute step (compileRequest and solve through the core, the forward and reverse pass with the input's gradient, WebAssembly kernel on one thread as in a pool worker); medians of bounded loops. The server's loss ${serverLoss === inProcessLoss ? "equals" : `DIFFERS from (${serverLoss} vs)`} the in-process one.`,
+  `\`npm run bench:transport\` (bench/transport.ts). The request: ${MLP.inputs}-${MLP.hidden}-${MLP.outputs} MLP, sigmoid hidden layer, cross_entropy (mean), batch ${MLP.batch} in the rows layout, random float64 values written in full, no learningRate: **${mb(requestBytes)}** of JSON; its response **${mb(responseBytes)}**. End to end: POST /v1/gradients to the built server (\`node dist/server.js\`, LOG_LEVEL=silent, default pool, so the request runs in a worker) over a kept-alive loopback connection, one request at a time, sent from one prebuilt Buffer, from the first byte sent to the last byte received; median of ${e2e.length} after 2 warm-up requests (the first, which starts the worker, took ${ms(firstMs, 0)} ms). Baseline, in this process from dist/: JSON.parse of the same request text + JSON.stringify of the same response + the compute step (compileRequest and solve through the core, the forward and reverse pass with the input's gradient, WebAssembly kernel on one thread as in a pool worker); medians of bounded loops. The server's loss ${serverLoss === inProcessLoss ? "equals" : `DIFFERS from (${serverLoss} vs)`} the in-process one.`,
 );
 out();
 out(
@@ -196,7 +201,7 @@ out();
 out("### Where the end-to-end time goes");
 out();
 out(
-  "The server's path for this request, each step timed in this process on the same data (medians); `worker` steps run on the pool's thread, the rest on the event loop. The body is above POOL_OFFLOAD_BYTES, so the event loop hands its bytes to a worker (transferred, not copied), which parses, validates and computes it, then serializes the answer in 256 KiB pieces, each moved to the event loop as it is written and sent from there while the next is serialized.",
+  "The server's path for this request, each step timed in this process on the same data (medians); `worker` steps run on the pool's thread, the rest on the event loop. The body is above POOL_OFFLOAD_BYTES, so the event loop hands its bytes to a worker (transferred, not copied), which reads (its number lists with the WebAssembly reader, src/core/kernels/json-numbers.ts), validates and computes it, then serializes the answer (its numbers with the WebAssembly printer) in 256 KiB pieces, each moved to the event loop as it is written and sent from there while the next is serialized.",
 );
 out();
 const sum = steps.reduce((a, s) => a + s.ms, 0);

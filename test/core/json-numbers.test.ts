@@ -3,10 +3,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   type JsonNumbers,
   jsonNumbers,
+  jsonNumbersFromBytes,
   pow5Entry,
   pow5InvEntry,
   pow10Entry,
-  printerFromBytes,
 } from "../../src/core/kernels/json-numbers.js";
 import { compileModule } from "../../src/core/kernels/wasm/build.mjs";
 
@@ -15,7 +15,7 @@ import { compileModule } from "../../src/core/kernels/wasm/build.mjs";
 // JSON.parse computes for a JSON number) for reading.
 let json: JsonNumbers;
 beforeAll(async () => {
-  json = printerFromBytes(await compileModule("numbers"));
+  json = jsonNumbersFromBytes(await compileModule("numbers"));
 }, 60_000);
 
 const decoder = new TextDecoder();

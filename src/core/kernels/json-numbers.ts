@@ -73,8 +73,8 @@ function fill(memory: ArrayBuffer, at: number, entries: number, entry: (i: numbe
 
 const wasmPath = new URL("./wasm/numbers.wasm", import.meta.url);
 
-/** Instantiates the printer from its bytes, with its tables filled. */
-export function printerFromBytes(bytes: Uint8Array): JsonNumbers {
+/** Instantiates the module from its bytes, with its tables filled. */
+export function jsonNumbersFromBytes(bytes: Uint8Array): JsonNumbers {
   const ex = new WA.Instance(new WA.Module(bytes), {}).exports as Exports;
   fill(ex.memory.buffer, ex.pow5Table(), POW5_ENTRIES, pow5Entry);
   fill(ex.memory.buffer, ex.pow5InvTable(), POW5_INV_ENTRIES, pow5InvEntry);
@@ -207,7 +207,7 @@ export function jsonNumbers(): JsonNumbers | null {
   if (loaded && loaded.memoryBytes > RETAIN_BYTES) loaded = undefined;
   if (loaded !== undefined) return loaded;
   try {
-    loaded = printerFromBytes(readFileSync(wasmPath));
+    loaded = jsonNumbersFromBytes(readFileSync(wasmPath));
   } catch {
     loaded = null;
   }
