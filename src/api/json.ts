@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import secureJson from "secure-json-parse";
+import { positionAt } from "../core/errors.js";
 import { jsonNumbers, type ReadLists } from "../core/kernels/json-numbers.js";
 import type { KnownAnswers } from "./cache.js";
 import type { ProblemItem } from "./problems.js";
@@ -20,12 +21,6 @@ export class MalformedJson extends Error {
  */
 export class UnparsedBody {
   constructor(readonly bytes: Uint8Array) {}
-}
-
-function lineAndColumn(text: string, position: number): { line: number; column: number } {
-  const before = text.slice(0, position);
-  const line = before.split("\n").length;
-  return { line, column: position - before.lastIndexOf("\n") };
 }
 
 /**
@@ -55,7 +50,7 @@ export function parseJson(text: string): unknown {
   } catch (e) {
     const message = (e as Error).message;
     const position = /position (\d+)/.exec(message);
-    const where = position ? lineAndColumn(text, Number(position[1])) : {};
+    const where = position ? positionAt(text, Number(position[1])) : {};
     throw new MalformedJson(`The body is not valid JSON: ${message}`, { ...where, message });
   }
 }

@@ -7,6 +7,12 @@ export interface Origin {
   readonly position?: { readonly line: number; readonly column: number };
 }
 
+/** The 1-based line and column of an offset into a text, as Origin.position gives them. */
+export function positionAt(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  return { line: before.split("\n").length, column: offset - before.lastIndexOf("\n") };
+}
+
 export type CoreErrorKind =
   /** Expression text that does not parse. */
   | "syntax"

@@ -1,4 +1,4 @@
-import { CoreError } from "../errors.js";
+import { CoreError, positionAt } from "../errors.js";
 
 /**
  * How many parentheses, calls, signs and powers may sit inside one another. The parser recurses once for each,
@@ -49,15 +49,8 @@ export function checkNesting(text: string): void {
       throw new CoreError(
         "limit",
         `the expression nests more than ${MAX_NESTING} levels deep here (parentheses, calls, signs and powers inside one another); split it into several statements`,
-        { position: positionOf(text, start) },
+        { position: positionAt(text, start) },
       );
     }
   }
-}
-
-/** The 1-based line and column of an offset, as the parser reports them. */
-function positionOf(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const lineStart = before.lastIndexOf("\n") + 1;
-  return { line: before.split("\n").length, column: offset - lineStart + 1 };
 }

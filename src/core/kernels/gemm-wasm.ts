@@ -3,7 +3,7 @@ import os from "node:os";
 import { Worker } from "node:worker_threads";
 import { sigmoid as sigmoidOf } from "../numerics.js";
 import { dims, type Operand } from "./gemm-js.js";
-import { PAGE, WA } from "./webassembly.js";
+import { growTo, PAGE, WA } from "./webassembly.js";
 
 /**
  * The WebAssembly SIMD (f64x2) GEMM built from wasm/gemm.as by `npm run build:wasm` into wasm/gemm.wasm
@@ -170,11 +170,7 @@ export function gemmFromBytes(bytes: Uint8Array, options: WasmGemmOptions = {}, 
   const reserve = (end: number): boolean => {
     if (end > MAX_BYTES) return false;
     if (end <= heap.byteLength) return true;
-    try {
-      memory.grow(Math.ceil((end - heap.byteLength) / PAGE));
-    } catch {
-      return false; // the portable kernels allocate as they go
-    }
+    if (!growTo(memory, end)) return false;
     heap = new Float64Array(memory.buffer);
     indices = new Int32Array(memory.buffer);
     return true;

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { PAGE, WA, type WasmMemory } from "./webassembly.js";
+import { growTo, WA, type WasmMemory } from "./webassembly.js";
 
 /**
  * JSON's number lists both ways, by the WebAssembly module built from wasm/numbers.as: lists of float64 as
@@ -91,11 +91,7 @@ export function jsonNumbersFromBytes(bytes: Uint8Array): JsonNumbers {
   };
   /** Grows the memory to at least `end` bytes: false where the engine will not give that much. */
   const grow = (end: number): boolean => {
-    try {
-      if (end > bytesView.byteLength) ex.memory.grow(Math.ceil((end - bytesView.byteLength) / PAGE));
-    } catch {
-      return false;
-    }
+    if (!growTo(ex.memory, end)) return false;
     refresh();
     return true;
   };

@@ -16,3 +16,18 @@ export const WA = (globalThis as unknown as { readonly WebAssembly: WasmApi }).W
 
 /** Bytes in a page of WebAssembly memory, the unit it grows by. */
 export const PAGE = 65536;
+
+/**
+ * Grows `memory` to at least `end` bytes: false where the engine will not give that much (callers then fall
+ * back to JavaScript, which allocates as it goes). Views of the memory made before a growth must be made again.
+ */
+export function growTo(memory: WasmMemory, end: number): boolean {
+  const have = memory.buffer.byteLength;
+  if (end <= have) return true;
+  try {
+    memory.grow(Math.ceil((end - have) / PAGE));
+  } catch {
+    return false;
+  }
+  return true;
+}
