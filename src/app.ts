@@ -38,8 +38,11 @@ declare module "fastify" {
     lifecycle: {
       /** Set when the server starts shutting down: /readyz fails and every response closes its connection. */
       draining: boolean;
-      /** Requests being handled now, by id: a drain waits for them before closing idle connections. */
-      readonly active: Set<string>;
+      /**
+       * Requests received since the start: a drain closes idle connections only once this stops moving, since
+       * an idle-looking connection may hold a request not yet read.
+       */
+      arrivals: number;
     };
   }
 }
@@ -70,7 +73,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // every issue's text into one string, megabytes for a large matrix of wrong values.
     schemaErrorFormatter: (_errors, dataVar) => new Error(`the ${dataVar} does not match the schema`),
   }).withTypeProvider<ZodTypeProvider>();
-  app.decorate("lifecycle", { draining: false, active: new Set<string>() });
+  app.decorate("lifecycle", { draining: false, arrivals: 0 });
   // The level is set once, at start: a request's log objects (and its elapsed time) are not even built when
   // they would be dropped. (pino has isLevelEnabled; the logger Fastify makes for `logger: false` has neither
   // it nor a level.)
@@ -81,22 +84,19 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // Hooks on every request are written with callbacks, not async functions: at homework size each promise
   // is a measurable share of a request's time.
   app.addHook("onRequest", (request, _reply, done) => {
-    app.lifecycle.active.add(request.id);
+    app.lifecycle.arrivals++;
     if (logsIncoming) request.log.debug({ req: request }, "incoming request");
     done();
   });
-  // One line per request, with the request and the response: half the logging of Fastify's two lines.
-  app.addHook("onResponse", (request, reply, done) => {
-    app.lifecycle.active.delete(request.id);
-    if (logsCompleted) {
+  // One line per request, with the request and the response: half the logging of Fastify's two lines. Without
+  // it there is no onResponse hook at all: with one, Fastify listens for every response's end and times it,
+  // about 1.5 µs of a homework request (a tenth of it).
+  if (logsCompleted) {
+    app.addHook("onResponse", (request, reply, done) => {
       request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, "request completed");
-    }
-    done();
-  });
-  app.addHook("onRequestAbort", (request, done) => {
-    app.lifecycle.active.delete(request.id);
-    done();
-  });
+      done();
+    });
+  }
 
   app.setValidatorCompiler(validatorCompiler);
   // Responses are built by our own code from finite float64 values, so they are stringified as they are;

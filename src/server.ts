@@ -48,7 +48,7 @@ const app = await buildApp({
 
 /**
  * Graceful shutdown: fail readiness, stop accepting connections, serve every request already sent (each
- * response closes its connection), close connections that are idle once nothing is in flight, then exit 0;
+ * response closes its connection), close idle connections once requests stop arriving, then exit 0;
  * exit 1 if that takes longer than SHUTDOWN_TIMEOUT_MS.
  */
 function shutdown(signal: NodeJS.Signals): void {
@@ -60,11 +60,16 @@ function shutdown(signal: NodeJS.Signals): void {
     process.exit(1);
   }, config.SHUTDOWN_TIMEOUT_MS).unref();
   // An idle connection may hold a request not yet read; after a turn of the event loop's poll phase it has
-  // been read and counts as active, so idle connections are closed only when nothing was active twice.
+  // been read and has arrived. So idle connections are closed only when no request arrived in the last
+  // interval, nor in the turn after it. A connection whose request is being served is not idle (node:http
+  // leaves it open until its response is written, and that response closes it).
+  let seen = app.lifecycle.arrivals;
   setInterval(() => {
-    if (app.lifecycle.active.size > 0) return;
+    const quiet = app.lifecycle.arrivals === seen;
+    seen = app.lifecycle.arrivals;
+    if (!quiet) return;
     setImmediate(() => {
-      if (app.lifecycle.active.size === 0) app.server.closeIdleConnections();
+      if (app.lifecycle.arrivals === seen) app.server.closeIdleConnections();
     });
   }, 50).unref();
   app.close().then(
