@@ -55,6 +55,30 @@ export interface Server {
 }
 
 const children = new Set<ChildProcess>();
+
+/** The core every server launched from now on runs on, when pinCores() has pinned them; else undefined. */
+let serverCore: number | undefined;
+
+/**
+ * Pins a load test's two sides to their own cores, on Linux with taskset (util-linux) and at least two cores:
+ * the servers launched after this call to the first core, this process (autocannon, the load) to the last.
+ * Unpinned, each run's figures depend on where the scheduler happens to put a fresh server against the load
+ * generator: a ratio against bare Fastify moved between 75% and 100% from round to round. Returns a sentence
+ * for the report, or null when nothing was pinned (BENCH_PIN=0, one core, no taskset).
+ */
+export function pinCores(): string | null {
+  const cores = os.availableParallelism();
+  if (process.env.BENCH_PIN === "0" || process.platform !== "linux" || cores < 2) return null;
+  try {
+    execFileSync("taskset", ["--all-tasks", "--cpu-list", "--pid", String(cores - 1), String(process.pid)], {
+      stdio: "ignore",
+    });
+  } catch {
+    return null;
+  }
+  serverCore = 0;
+  return `Each server ran on core 0 and the load generator on core ${cores - 1} (taskset; BENCH_PIN=0 turns this off).`;
+}
 process.on("exit", () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
 });
@@ -79,7 +103,11 @@ async function launch(name: string, args: string[], env: Record<string, string>,
   const port = await freePort();
   let output = "";
   const logFd = logFile ? openSync(logFile, "w") : undefined;
-  const child = spawn(process.execPath, args, {
+  const [command, commandArgs] =
+    serverCore === undefined
+      ? [process.execPath, args]
+      : ["taskset", ["--cpu-list", String(serverCore), process.execPath, ...args]];
+  const child = spawn(command, commandArgs, {
     cwd: root,
     env: { ...process.env, NODE_ENV: "production", ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", logFd ?? "pipe", "pipe"],
