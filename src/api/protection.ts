@@ -93,24 +93,27 @@ function helmetHeaders(): Record<string, string> {
  * on HTML documents and go to Swagger UI's pages: the referrer policy (a JSON answer links nowhere), CORP (the
  * API's GET answers are public: the catalog, health, the OpenAPI document), COOP, Origin-Agent-Cluster, DNS
  * prefetch, X-XSS-Protection, X-Download-Options and Flash's cross-domain policies. Every header costs about
- * 0.4 µs on each response, 2% of a homework request answered from the cache.
+ * 0.3 µs on each response (node:http checks each name and value), 2% of a homework request answered from the
+ * cache.
  */
-const anyResponse = new Set([
-  "content-security-policy",
-  "strict-transport-security",
-  "x-content-type-options",
-  "x-frame-options",
-]);
+const anyResponse = new Set(["content-security-policy", "x-content-type-options", "x-frame-options"]);
 
 const headers = helmetHeaders();
 const pick = (keep: (name: string) => boolean) =>
   Object.fromEntries(Object.entries(headers).filter(([name]) => keep(name)));
 const apiHeaders = pick((name) => anyResponse.has(name));
-const documentHeaders = pick((name) => !anyResponse.has(name));
+const hsts = headers["strict-transport-security"];
+const documentHeaders = pick((name) => !anyResponse.has(name) && name !== "strict-transport-security");
 
+/**
+ * HSTS goes only on a response that reaches its client over HTTPS: this server's own sockets are plain HTTP,
+ * so that means behind a TLS proxy that says so in X-Forwarded-Proto and is trusted (TRUST_PROXY). RFC 6797
+ * (7.2) forbids the header over plain HTTP, where browsers ignore it anyway.
+ */
 function installSecurityHeaders(app: FastifyInstance): void {
-  app.addHook("onRequest", (_request, reply, done) => {
+  app.addHook("onRequest", (request, reply, done) => {
     reply.headers(apiHeaders);
+    if (request.protocol === "https") reply.header("strict-transport-security", hsts);
     done();
   });
 }

@@ -102,17 +102,33 @@ describe("rate limiting", () => {
 describe("security headers and CORS", () => {
   const closed = useApp({});
   const open = useApp({ protection: { corsOrigins: ["https://course.example"] } });
+  const behindProxy = useApp({ trustProxy: true });
 
   it("sends headers suited to an API", async () => {
     const res = await closed.request().post("/v1/gradients").send(homework1);
     expect(res.headers["x-content-type-options"]).toBe("nosniff");
     expect(res.headers["content-security-policy"]).toContain("default-src 'none'");
     expect(res.headers["x-frame-options"]).toBe("DENY");
-    expect(res.headers["strict-transport-security"]).toBeDefined();
+    // Plain HTTP: RFC 6797 forbids HSTS here.
+    expect(res.headers["strict-transport-security"]).toBeUndefined();
     // Headers that only act on HTML documents are left to the documentation's pages.
     expect(res.headers["cross-origin-opener-policy"]).toBeUndefined();
     expect(res.headers["referrer-policy"]).toBeUndefined();
     expect(res.headers["cross-origin-resource-policy"]).toBeUndefined();
+  });
+
+  it("sends HSTS only over HTTPS, which a trusted proxy vouches for", async () => {
+    for (const res of [
+      await behindProxy.request().post("/v1/gradients").set("x-forwarded-proto", "https").send(homework1),
+      await behindProxy.request().get("/docs/").set("x-forwarded-proto", "https"),
+    ]) {
+      expect(res.status).toBe(200);
+      expect(res.headers["strict-transport-security"]).toBe("max-age=31536000; includeSubDomains");
+    }
+    expect((await behindProxy.request().get("/healthz")).headers["strict-transport-security"]).toBeUndefined();
+    // Without TRUST_PROXY, anyone could claim HTTPS.
+    const claimed = await closed.request().get("/healthz").set("x-forwarded-proto", "https");
+    expect(claimed.headers["strict-transport-security"]).toBeUndefined();
   });
 
   it("lets Swagger UI load its own scripts and styles", async () => {
