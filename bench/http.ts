@@ -21,6 +21,7 @@ import {
   type LoadResult,
   load,
   loadNote,
+  machineCores,
   ms,
   nudge,
   pinCores,
@@ -218,7 +219,7 @@ const out = (s = "") => lines.push(s);
 out("## Homework-size requests against bare Fastify (issue 6, target 1)");
 out();
 out(
-  `\`npm run bench:http\` (bench/http.ts): autocannon ${connections} connections, ${warmupSeconds} s warm-up then ${seconds} s measured, ${rounds} round${rounds > 1 ? "s" : ""} alternating the servers, each round on fresh gradserve processes; each server is its own process on 127.0.0.1, and autocannon runs in the benchmark's process, on the same ${os.availableParallelism()} cores. ${pinning ?? "Nothing was pinned to a core."} gradserve is the built server (\`node dist/server.js\`, NODE_ENV=production); bare Fastify is bench/bare-server.ts (Fastify ${versionOf("fastify")}, logger off, its own JSON parser, answers \`{"ok":true}\`). Latencies are every 2xx response's time at full precision (autocannon's own histogram rounds to 1 ms); figures are the mean over the rounds. "server CPU" is the server process's user + system time (/proc/PID/stat, all threads) per request. gradserve answers a request whose URL and body it has answered before from its response cache (src/api/cache.ts): "homework 1" repeats one body (after the first, cache hits), "every body distinct" nudges an input entry by i·1e-9 in each request (the same problem and cost, never the same text: every request computed and added to the cache), and the last rows repeat one body again once the distinct runs have filled the cache. The variants ran in the table's order on the same servers.`,
+  `\`npm run bench:http\` (bench/http.ts): autocannon ${connections} connections, ${warmupSeconds} s warm-up then ${seconds} s measured, ${rounds} round${rounds > 1 ? "s" : ""} alternating the servers, each round on fresh gradserve processes; each server is its own process on 127.0.0.1, and autocannon runs in the benchmark's process, on the same ${machineCores} cores. ${pinning ?? "Nothing was pinned to a core."} gradserve is the built server (\`node dist/server.js\`, NODE_ENV=production); bare Fastify is bench/bare-server.ts (Fastify ${versionOf("fastify")}, logger off, its own JSON parser, answers \`{"ok":true}\`). Latencies are every 2xx response's time at full precision (autocannon's own histogram rounds to 1 ms); figures are the mean over the rounds. "server CPU" is the server process's user + system time (/proc/PID/stat, all threads) per request. gradserve answers a request whose URL and body it has answered before from its response cache (src/api/cache.ts): "homework 1" repeats one body (after the first, cache hits), "every body distinct" nudges an input entry by i·1e-9 in each request (the same problem and cost, never the same text: every request computed and added to the cache), and the last rows repeat one body again once the distinct runs have filled the cache. The variants ran in the table's order on the same servers.`,
 );
 out();
 const head = ["route", "server", "req/s", "p50 ms", "p99 ms", "server CPU µs/req", "req/s vs bare", "p99 vs bare"];

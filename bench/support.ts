@@ -56,6 +56,9 @@ export interface Server {
 
 const children = new Set<ChildProcess>();
 
+/** The machine's cores, read before pinCores() narrows this process to one (availableParallelism follows affinity). */
+export const machineCores = os.availableParallelism();
+
 /** The core every server launched from now on runs on, when pinCores() has pinned them; else undefined. */
 let serverCore: number | undefined;
 
@@ -67,7 +70,7 @@ let serverCore: number | undefined;
  * for the report, or null when nothing was pinned (BENCH_PIN=0, one core, no taskset).
  */
 export function pinCores(): string | null {
-  const cores = os.availableParallelism();
+  const cores = machineCores;
   if (process.env.BENCH_PIN === "0" || process.platform !== "linux" || cores < 2) return null;
   try {
     execFileSync("taskset", ["--all-tasks", "--cpu-list", "--pid", String(cores - 1), String(process.pid)], {
@@ -535,7 +538,7 @@ export function loadNote(startLoad: number): string {
   const end = os.loadavg()[0];
   const busy = Math.max(startLoad, end) > 1;
   return `Load average (1 min): ${startLoad.toFixed(2)} at the start, ${end.toFixed(2)} at the end${
-    busy ? ` on ${os.availableParallelism()} cores: other processes shared the machine during this run` : ""
+    busy ? ` on ${machineCores} cores: other processes shared the machine during this run` : ""
   }. ${buildNote()}`;
 }
 
